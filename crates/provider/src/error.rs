@@ -1,0 +1,58 @@
+//! The provider's error: a SCIM error to report, or a failure of the store underneath.
+
+use scim_core::ScimError;
+
+/// Errors of the provider.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is refused for a reason SCIM can express (bad input, not found, conflict, ...).
+    #[error(transparent)]
+    Scim(#[from] ScimError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// `pub type Result<T>` of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The SCIM error to answer with. Store failures that are the client's doing keep their message;
+    /// internal ones are logged by the caller and answered with a generic 500.
+    pub fn to_scim(&self) -> ScimError {
+        match self {
+            Error::Scim(e) => e.clone(),
+            Error::Store(store::Error::Conflict(msg)) => ScimError::uniqueness(msg.clone()),
+            Error::Store(store::Error::VersionMismatch(what)) => {
+                ScimError::new(409, None, format!("{what} was modified by another request; retry"))
+            }
+            Error::Store(store::Error::Invalid(msg)) => ScimError::invalid_value(msg.clone()),
+            Error::Store(_) => ScimError::internal("internal error; see the server log"),
+        }
+    }
+
+    /// Whether this is a server-side failure worth logging at error level.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Error::Store(store::Error::Db(_) | store::Error::Corrupt { .. } | store::Error::Config(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(err: Error, status: u16, detail_contains: &str) {
+        let scim = err.to_scim();
+        assert_eq!(scim.status, status);
+        assert!(scim.detail.contains(detail_contains), "{}", scim.detail);
+    }
+
+    #[test]
+    fn maps_store_errors_to_scim() {
+        check(Error::Store(store::Error::Conflict("userName 'a' is already taken".into())), 409, "already taken");
+        check(Error::Store(store::Error::Invalid("unknown members: x".into())), 400, "unknown members");
+        check(Error::Store(store::Error::VersionMismatch("User 1".into())), 409, "retry");
+        check(Error::Store(store::Error::Config("secret host".into())), 500, "internal error");
+        check(Error::Scim(ScimError::not_found("User 1 not found")), 404, "User 1");
+    }
+}

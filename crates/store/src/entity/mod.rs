@@ -1,0 +1,9 @@
+//! sea-orm entities, one module per table created by the `migration` crate.
+
+pub mod audit_events;
+pub mod group_members;
+pub mod groups;
+pub mod scim_tokens;
+pub mod settings;
+pub mod user_emails;
+pub mod users;

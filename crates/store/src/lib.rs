@@ -1,0 +1,74 @@
+//! # store
+//!
+//! Persistence for StackFlow's Okta integration: sea-orm entities and repositories for SCIM users,
+//! groups (one row per membership), audit events, settings and SCIM token hashes, on SQLite (the
+//! embedded default, WAL mode) and PostgreSQL (production, shared by several replicas).
+//!
+//! Repositories are free functions over any [`sea_orm::ConnectionTrait`], so a caller composes several
+//! of them inside one transaction ([`Store::write`]). The store translates scim-core's filter AST to SQL
+//! ([`query`]) and knows nothing of HTTP.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod audit;
+mod db;
+pub mod entity;
+pub mod groups;
+pub mod query;
+pub mod settings;
+pub mod time;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Backend, DbOptions, Store, WriteTxn};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+
+/// Errors of the persistence layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A unique constraint refused the write (e.g. a userName already taken).
+    #[error("{0}")]
+    Conflict(String),
+    /// The row changed since it was read (optimistic concurrency).
+    #[error("{0} was modified concurrently")]
+    VersionMismatch(String),
+    /// A request named rows that do not exist (e.g. unknown member ids).
+    #[error("{0}")]
+    Invalid(String),
+    /// A stored row could not be decoded: the database was edited by hand or is corrupt.
+    #[error("stored {kind} {id} is unreadable: {reason}")]
+    Corrupt {
+        /// What kind of record.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// The database URL or options are unusable.
+    #[error("database configuration: {0}")]
+    Config(String),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// `pub type Result<T>` of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// One page of a list query.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// How many resources match in all.
+    pub total: u64,
+    /// The resources of the requested window.
+    pub items: Vec<T>,
+}
+
+/// Maps a unique-constraint violation to [`Error::Conflict`] with `message`, other errors unchanged.
+pub(crate) fn conflict_on_unique(err: DbErr, message: impl FnOnce() -> String) -> Error {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message()),
+        _ => Error::Db(err),
+    }
+}

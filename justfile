@@ -1,0 +1,34 @@
+# Recipes a contributor types. `just --list` shows them.
+
+# Run the service on the embedded default (SQLite file ./stackflow.db).
+run:
+    cargo run --release -p stackflow-server
+
+# Run every test (SQLite; set STACKFLOW_TEST_DATABASE_URL to also run on PostgreSQL).
+test:
+    cargo test --workspace
+
+# The store and server tests on the local PostgreSQL.
+test-pg:
+    STACKFLOW_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p store -p stackflow-server
+
+# Everything CI runs.
+ci:
+    bash .ci/run
+
+# Format and lint as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The public SCIM conformance checker against a running server: just conformance http://127.0.0.1:8080/scim/v2 TOKEN
+conformance base token:
+    ../shared/tools/scim-conformance {{base}} {{token}}
+
+# Okta-like load (W1–W5) against a running release server; see docs/benchmarks.md.
+bench base token n="10000":
+    python3 ../shared/tools/scim-load.py --base-url {{base}} --token {{token}} --n {{n}} --phases w1,w2,w3,w4,w5
+
+# Fuzz the filter and PATCH parsers longer than the test suite does.
+fuzz cases="20000":
+    PROPTEST_CASES={{cases}} cargo test --release -p scim-core proptest

@@ -1,0 +1,16 @@
+//! StackFlow's database migrations: one ordered set, written once with sea-query, that runs on
+//! SQLite (the embedded default) and PostgreSQL (production). One file per migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261204_000001_scim;
+
+/// The migrator the server and the admin CLI run at start-up.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261204_000001_scim::Migration)]
+    }
+}
