@@ -60,27 +60,17 @@ pub struct AttrPath {
 impl AttrPath {
     /// An unqualified path to a top-level attribute.
     pub fn new(name: impl Into<String>) -> Self {
-        AttrPath {
-            urn: None,
-            name: name.into(),
-            sub: None,
-        }
+        AttrPath { urn: None, name: name.into(), sub: None }
     }
 
     /// This path with a sub-attribute (`name` → `name.familyName`).
     pub fn with_sub(self, sub: impl Into<String>) -> Self {
-        AttrPath {
-            sub: Some(sub.into()),
-            ..self
-        }
+        AttrPath { sub: Some(sub.into()), ..self }
     }
 
     /// This path qualified by a schema URN.
     pub fn with_urn(self, urn: impl Into<String>) -> Self {
-        AttrPath {
-            urn: Some(urn.into()),
-            ..self
-        }
+        AttrPath { urn: Some(urn.into()), ..self }
     }
 }
 
@@ -163,9 +153,7 @@ impl CompareOp {
 
     /// The operator spelled `keyword` (case-insensitive), if any.
     pub fn from_keyword(keyword: &str) -> Option<CompareOp> {
-        CompareOp::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(keyword))
+        CompareOp::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(keyword))
     }
 }
 
@@ -304,11 +292,7 @@ pub enum Filter {
 impl Filter {
     /// `path op value`, a convenience for building filters in code.
     pub fn compare(path: AttrPath, op: CompareOp, value: impl Into<Literal>) -> Filter {
-        Filter::Compare {
-            path,
-            op,
-            value: value.into(),
-        }
+        Filter::Compare { path, op, value: value.into() }
     }
 
     /// `left and right`.
@@ -343,9 +327,7 @@ impl Filter {
                     stack.push((l, d + 1));
                     stack.push((r, d + 1));
                 }
-                Filter::Not(inner) | Filter::ValuePath { filter: inner, .. } => {
-                    stack.push((inner, d + 1))
-                }
+                Filter::Not(inner) | Filter::ValuePath { filter: inner, .. } => stack.push((inner, d + 1)),
             }
         }
         max

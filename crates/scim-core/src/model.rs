@@ -84,7 +84,7 @@ pub struct User {
     pub user_name: UserName,
     /// The provisioning client's identifier.
     pub external_id: Option<String>,
-    /// Administrative status; `true` when the client did not send one.
+    /// Administrative status; `true` when the document has no `active` (which then stays absent).
     pub active: bool,
     /// The display name.
     pub display_name: Option<String>,
@@ -103,9 +103,9 @@ impl User {
             _ => return Err(ScimError::invalid_value("userName is required")),
         };
         attributes.insert("userName".to_owned(), Value::String(user_name.as_str().to_owned()));
+        // An absent `active` means an active account, but it stays absent in the document: what the
+        // client sent (or removed) is what it reads back.
         let active = attributes.get("active").and_then(Value::as_bool).unwrap_or(true);
-        // Stored explicitly so the canonical body always agrees with `active`.
-        attributes.insert("active".to_owned(), Value::Bool(active));
         Ok(User {
             user_name,
             external_id: string_attribute(&attributes, "externalId"),
@@ -532,7 +532,9 @@ pub fn render_user(base_url: &str, id: &str, user: &User, meta: &Meta, groups: &
     copy_body(&mut out, &user.attributes);
     // The typed fields are authoritative should a caller have changed one without the body.
     out.insert("userName".to_owned(), Value::String(user.user_name.as_str().to_owned()));
-    out.insert("active".to_owned(), Value::Bool(user.active));
+    if out.contains_key("active") {
+        out.insert("active".to_owned(), Value::Bool(user.active));
+    }
     set_or_remove(&mut out, "externalId", user.external_id.as_deref());
     set_or_remove(&mut out, "displayName", user.display_name.as_deref());
     let mut schemas = vec![Value::String(USER_RESOURCE.schema.id.to_owned())];

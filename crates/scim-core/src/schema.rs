@@ -302,12 +302,19 @@ pub static USER: SchemaDef = SchemaDef {
         .multi(),
         AttributeDef::complex(
             "ims",
-            multi_valued_subs!("Instant messaging address.", &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+            multi_valued_subs!(
+                "Instant messaging address.",
+                &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]
+            ),
             "Instant messaging addresses.",
         )
         .multi(),
-        AttributeDef::complex("photos", multi_valued_subs!("URL of a photo of the user.", &["photo", "thumbnail"]), "Photos.")
-            .multi(),
+        AttributeDef::complex(
+            "photos",
+            multi_valued_subs!("URL of a photo of the user.", &["photo", "thumbnail"]),
+            "Photos.",
+        )
+        .multi(),
         AttributeDef::complex("addresses", ADDRESS_SUBS, "Physical mailing addresses.").multi(),
         AttributeDef::complex("groups", GROUPS_SUBS, "Groups the user belongs to (managed through Group resources).")
             .multi()

@@ -15,9 +15,7 @@
 
 use super::{AttrPath, CompareOp, Filter, Literal, PatchPath};
 use crate::error::{Result, ScimError};
-use crate::schema::{
-    AttributeDef, AttributeType, Mutability, ResolvedAttribute, ResourceType, Returned, Uniqueness,
-};
+use crate::schema::{AttributeDef, AttributeType, Mutability, ResolvedAttribute, ResourceType, Returned, Uniqueness};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -50,21 +48,11 @@ impl AttrPath {
     /// types this is `resolved.extension_urn()`), else at the top level; then under
     /// `resolved.attribute.name`, then (in each element, when multi-valued) `sub_attribute.name`.
     pub fn resolve(&self, rt: &ResourceType) -> Option<ResolvedAttribute> {
-        rt.resolve(self.urn.as_deref(), &self.name, self.sub.as_deref())
-            .or_else(|| {
-                let core_or_none = self
-                    .urn
-                    .as_deref()
-                    .is_none_or(|u| u.eq_ignore_ascii_case(rt.schema.id));
-                (core_or_none
-                    && self.sub.is_none()
-                    && self.name.eq_ignore_ascii_case(SCHEMAS_ATTRIBUTE.name))
-                .then_some(ResolvedAttribute {
-                    schema: None,
-                    attribute: &SCHEMAS_ATTRIBUTE,
-                    sub_attribute: None,
-                })
-            })
+        rt.resolve(self.urn.as_deref(), &self.name, self.sub.as_deref()).or_else(|| {
+            let core_or_none = self.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(rt.schema.id));
+            (core_or_none && self.sub.is_none() && self.name.eq_ignore_ascii_case(SCHEMAS_ATTRIBUTE.name))
+                .then_some(ResolvedAttribute { schema: None, attribute: &SCHEMAS_ATTRIBUTE, sub_attribute: None })
+        })
     }
 
     /// The values this path selects in `resource`, as comparisons see them: multi-valued attributes
@@ -82,10 +70,7 @@ impl PatchPath {
     /// Resolves the attribute this PATCH path finally targets (`attr` plus `attr.sub` or the
     /// sub-attribute after the value filter). `None` when any part is unknown.
     pub fn resolve(&self, rt: &ResourceType) -> Option<ResolvedAttribute> {
-        let attr = AttrPath {
-            sub: self.sub_attribute().map(str::to_owned),
-            ..self.attr.clone()
-        };
+        let attr = AttrPath { sub: self.sub_attribute().map(str::to_owned), ..self.attr.clone() };
         attr.resolve(rt)
     }
 
@@ -100,8 +85,7 @@ impl PatchPath {
             )));
         };
         if let Some(filter) = &self.filter {
-            if !(resolved.attribute.ty == AttributeType::Complex && resolved.attribute.multi_valued)
-            {
+            if !(resolved.attribute.ty == AttributeType::Complex && resolved.attribute.multi_valued) {
                 return Err(ScimError::invalid_path(format!(
                     "path '{self}' filters '{}', which is not a multi-valued complex attribute",
                     resolved.attribute.name
@@ -154,20 +138,12 @@ enum Scope<'a> {
 /// A JSON object's member `key`, matched exactly first and then ASCII-case-insensitively.
 fn get_ci<'v>(node: &'v Value, key: &str) -> Option<&'v Value> {
     let obj = node.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
+    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// Resolves `path` in `scope` and returns its most specific definition and the raw JSON nodes found
 /// (one per element for `multi.sub`). `None` when the path is unknown.
-fn locate<'v>(
-    path: &AttrPath,
-    node: &'v Value,
-    scope: Scope<'_>,
-) -> Option<(&'static AttributeDef, Vec<&'v Value>)> {
+fn locate<'v>(path: &AttrPath, node: &'v Value, scope: Scope<'_>) -> Option<(&'static AttributeDef, Vec<&'v Value>)> {
     match scope {
         Scope::Resource(rt) => {
             let resolved = path.resolve(rt)?;
@@ -180,10 +156,9 @@ fn locate<'v>(
             let nodes = match (raw, resolved.sub_attribute) {
                 (None, _) => Vec::new(),
                 (Some(v), None) => vec![v],
-                (Some(Value::Array(elements)), Some(sub)) => elements
-                    .iter()
-                    .filter_map(|e| get_ci(e, sub.name))
-                    .collect(),
+                (Some(Value::Array(elements)), Some(sub)) => {
+                    elements.iter().filter_map(|e| get_ci(e, sub.name)).collect()
+                }
                 (Some(v), Some(sub)) => get_ci(v, sub.name).into_iter().collect(),
             };
             Some((resolved.leaf(), nodes))
@@ -212,10 +187,7 @@ fn comparable<'v>(
         let Some(value_def) = leaf.sub_attribute("value") else {
             return (None, Vec::new());
         };
-        let values = flat
-            .filter_map(|e| get_ci(e, value_def.name))
-            .filter(|v| !v.is_null())
-            .collect();
+        let values = flat.filter_map(|e| get_ci(e, value_def.name)).filter(|v| !v.is_null()).collect();
         (Some(value_def), values)
     } else {
         (Some(leaf), flat.filter(|v| !v.is_null()).collect())
@@ -235,15 +207,10 @@ fn is_present(v: &Value) -> bool {
 
 fn eval(filter: &Filter, node: &Value, scope: Scope<'_>) -> bool {
     match filter {
-        Filter::And(..) => filter
-            .chain(false)
-            .into_iter()
-            .all(|f| eval(f, node, scope)),
+        Filter::And(..) => filter.chain(false).into_iter().all(|f| eval(f, node, scope)),
         Filter::Or(..) => filter.chain(true).into_iter().any(|f| eval(f, node, scope)),
         Filter::Not(inner) => !eval(inner, node, scope),
-        Filter::Present(path) => {
-            locate(path, node, scope).is_some_and(|(_, nodes)| nodes.into_iter().any(is_present))
-        }
+        Filter::Present(path) => locate(path, node, scope).is_some_and(|(_, nodes)| nodes.into_iter().any(is_present)),
         Filter::Compare { path, op, value } => {
             let Some((leaf, nodes)) = locate(path, node, scope) else {
                 return false; // unknown attribute: matches nothing, `ne` included
@@ -251,9 +218,7 @@ fn eval(filter: &Filter, node: &Value, scope: Scope<'_>) -> bool {
             let (def, values) = comparable(leaf, nodes);
             let eq = |values: &[&Value]| match value {
                 Literal::Null => values.is_empty(),
-                lit => values
-                    .iter()
-                    .any(|v| compare_one(CompareOp::Eq, def, v, lit)),
+                lit => values.iter().any(|v| compare_one(CompareOp::Eq, def, v, lit)),
             };
             match (op, value) {
                 (CompareOp::Eq, _) => eq(&values),
@@ -262,10 +227,7 @@ fn eval(filter: &Filter, node: &Value, scope: Scope<'_>) -> bool {
                 (op, lit) => values.iter().any(|v| compare_one(*op, def, v, lit)),
             }
         }
-        Filter::ValuePath {
-            path,
-            filter: inner,
-        } => {
+        Filter::ValuePath { path, filter: inner } => {
             let Scope::Resource(rt) = scope else {
                 return false; // value paths do not nest
             };
@@ -351,9 +313,7 @@ fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-        .ok()
-        .map(|t| t.and_utc())
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
 }
 
 /// The name to show for `path` in an error: as the client wrote it.
@@ -365,12 +325,7 @@ fn unknown_attribute(path: &AttrPath, scope: Scope<'_>) -> ScimError {
                 rt.extensions
                     .iter()
                     .find(|e| e.schema.attribute(&path.name).is_some())
-                    .map(|e| {
-                        format!(
-                            "; extension attributes need their schema URN, e.g. '{}:{path}'",
-                            e.schema.id
-                        )
-                    })
+                    .map(|e| format!("; extension attributes need their schema URN, e.g. '{}:{path}'", e.schema.id))
                     .unwrap_or_default()
             } else {
                 String::new()
@@ -388,55 +343,36 @@ fn unknown_attribute(path: &AttrPath, scope: Scope<'_>) -> ScimError {
 }
 
 fn validate_path(path: &AttrPath, scope: Scope<'_>) -> Result<&'static AttributeDef> {
-    let (leaf, _) =
-        locate(path, &Value::Null, scope).ok_or_else(|| unknown_attribute(path, scope))?;
+    let (leaf, _) = locate(path, &Value::Null, scope).ok_or_else(|| unknown_attribute(path, scope))?;
     if leaf.returned == Returned::Never {
-        return Err(ScimError::invalid_filter(format!(
-            "attribute '{path}' cannot be used in a filter"
-        )));
+        return Err(ScimError::invalid_filter(format!("attribute '{path}' cannot be used in a filter")));
     }
     Ok(leaf)
 }
 
 fn validate_in(filter: &Filter, scope: Scope<'_>) -> Result<()> {
     match filter {
-        Filter::And(..) => filter
-            .chain(false)
-            .into_iter()
-            .try_for_each(|f| validate_in(f, scope)),
-        Filter::Or(..) => filter
-            .chain(true)
-            .into_iter()
-            .try_for_each(|f| validate_in(f, scope)),
+        Filter::And(..) => filter.chain(false).into_iter().try_for_each(|f| validate_in(f, scope)),
+        Filter::Or(..) => filter.chain(true).into_iter().try_for_each(|f| validate_in(f, scope)),
         Filter::Not(inner) => validate_in(inner, scope),
         Filter::Present(path) => validate_path(path, scope).map(|_| ()),
         Filter::Compare { path, .. } => {
             let leaf = validate_path(path, scope)?;
             if leaf.ty == AttributeType::Complex && leaf.sub_attribute("value").is_none() {
-                let example = leaf
-                    .sub_attributes
-                    .first()
-                    .map(|s| s.name)
-                    .unwrap_or("value");
+                let example = leaf.sub_attributes.first().map(|s| s.name).unwrap_or("value");
                 return Err(ScimError::invalid_filter(format!(
                     "attribute '{path}' is complex: compare one of its sub-attributes, e.g. '{path}.{example}'"
                 )));
             }
             Ok(())
         }
-        Filter::ValuePath {
-            path,
-            filter: inner,
-        } => {
+        Filter::ValuePath { path, filter: inner } => {
             let Scope::Resource(rt) = scope else {
-                return Err(ScimError::invalid_filter(format!(
-                    "value filter on '{path}' cannot be nested in another"
-                )));
+                return Err(ScimError::invalid_filter(format!("value filter on '{path}' cannot be nested in another")));
             };
             validate_path(path, scope)?;
-            let resolved = path
-                .resolve(rt)
-                .filter(|r| r.sub_attribute.is_none() && r.attribute.ty == AttributeType::Complex);
+            let resolved =
+                path.resolve(rt).filter(|r| r.sub_attribute.is_none() && r.attribute.ty == AttributeType::Complex);
             let Some(resolved) = resolved else {
                 return Err(ScimError::invalid_filter(format!(
                     "value filter '[..]' on '{path}', which is not a complex attribute"
@@ -454,8 +390,8 @@ mod tests {
     use super::super::{Filter, PatchPath};
     use crate::error::ScimType;
     use crate::schema::{
-        AttributeDef, AttributeType, Mutability, ResourceType, Returned, SchemaDef, Uniqueness,
-        GROUP_RESOURCE, USER_RESOURCE,
+        AttributeDef, AttributeType, Mutability, ResourceType, Returned, SchemaDef, Uniqueness, GROUP_RESOURCE,
+        USER_RESOURCE,
     };
     use serde_json::{json, Value};
 
@@ -509,12 +445,7 @@ mod tests {
         })
     }
 
-    const fn attr(
-        name: &'static str,
-        ty: AttributeType,
-        multi_valued: bool,
-        case_exact: bool,
-    ) -> AttributeDef {
+    const fn attr(name: &'static str, ty: AttributeType, multi_valued: bool, case_exact: bool) -> AttributeDef {
         AttributeDef {
             name,
             ty,
@@ -563,18 +494,11 @@ mod tests {
 
     /// Parses, validates and evaluates `filter`, and checks the canonical form evaluates the same.
     fn check(rt: &ResourceType, resource: &Value, filter: &str, expected: bool) {
-        let f = filter
-            .parse::<Filter>()
-            .unwrap_or_else(|e| panic!("{filter:?}: {}", e.detail));
-        f.validate(rt)
-            .unwrap_or_else(|e| panic!("{filter:?} does not validate: {}", e.detail));
+        let f = filter.parse::<Filter>().unwrap_or_else(|e| panic!("{filter:?}: {}", e.detail));
+        f.validate(rt).unwrap_or_else(|e| panic!("{filter:?} does not validate: {}", e.detail));
         assert_eq!(f.matches(resource, rt), expected, "{filter}");
         let again: Filter = f.to_string().parse().unwrap();
-        assert_eq!(
-            again.matches(resource, rt),
-            expected,
-            "{filter} (canonical form)"
-        );
+        assert_eq!(again.matches(resource, rt), expected, "{filter} (canonical form)");
     }
 
     #[test]
@@ -598,10 +522,7 @@ mod tests {
             (r#"externalId eq "00uabc123""#, false),
             (r#"externalId co "AbC""#, true),
             (r#"externalId co "abc""#, false),
-            (
-                r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B""#,
-                true,
-            ),
+            (r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "B""#, true),
             (r#"urn:ietf:params:scim:schemas:core:2.0:User:id pr"#, true),
             (r#"name.familyName co "o'malley""#, true),
             (r#"name.givenName eq "Babs""#, false),
@@ -654,92 +575,44 @@ mod tests {
             (r#"emails eq "babs@jensen.org""#, true),
             (r#"emails.type ne "home""#, false),
             (r#"ims.value eq "someaimhandle""#, true),
-            (
-                r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
-                true,
-            ),
-            (
-                r#"schemas eq "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER""#,
-                true,
-            ),
-            (
-                r#"schemas eq "urn:ietf:params:scim:schemas:core:2.0:Group""#,
-                false,
-            ),
+            (r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#, true),
+            (r#"schemas eq "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER""#, true),
+            (r#"schemas eq "urn:ietf:params:scim:schemas:core:2.0:Group""#, false),
             // value paths: inner paths relative to each element, all conditions on the same element.
-            (
-                r#"emails[type eq "work" and value co "@example.com"]"#,
-                true,
-            ),
-            (
-                r#"emails[type eq "home" and value co "@example.com"]"#,
-                false,
-            ),
+            (r#"emails[type eq "work" and value co "@example.com"]"#, true),
+            (r#"emails[type eq "home" and value co "@example.com"]"#, false),
             (r#"emails[type eq "WORK"]"#, true),
             (r#"emails[primary eq true]"#, true),
             (r#"emails[primary eq true and type eq "home"]"#, false),
             (r#"emails[not (primary eq true)]"#, true),
             (r#"emails[display pr]"#, false),
             (r#"phoneNumbers[type eq "work"]"#, false),
-            (
-                r#"addresses[type eq "work" and streetAddress sw "100"]"#,
-                true,
-            ),
+            (r#"addresses[type eq "work" and streetAddress sw "100"]"#, true),
             (
                 r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
                 true,
             ),
             (r#"ims[type eq "xmpp" and value co "@foo.com"]"#, false),
             // enterprise extension, under its URN key
-            (
-                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#,
-                true,
-            ),
-            (
-                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
-                true,
-            ),
-            (
-                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value sw "26118915""#,
-                true,
-            ),
+            (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "tour operations""#, true),
+            (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#, true),
+            (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value sw "26118915""#, true),
             (
                 r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
                 true,
             ),
-            (
-                r#"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:DEPARTMENT pr"#,
-                true,
-            ),
-            (
-                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter pr"#,
-                false,
-            ),
+            (r#"URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER:DEPARTMENT pr"#, true),
+            (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter pr"#, false),
             // logic
             (r#"title pr and userType eq "Employee""#, true),
             (r#"title pr and userType eq "Intern""#, false),
             (r#"title pr or userType eq "Intern""#, true),
             (r#"locale pr or userType eq "Intern""#, false),
-            (
-                r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
-                true,
-            ),
-            (
-                r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
-                false,
-            ),
-            (
-                r#"userType eq "Employee" and not (emails co "example.org")"#,
-                true,
-            ),
-            (
-                r#"userType eq "Employee" and (emails.type eq "work")"#,
-                true,
-            ),
-            (
-                r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
-                true,
-            ),
+            (r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#, true),
+            (r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#, false),
+            (r#"userType eq "Employee" and not (emails co "example.org")"#, true),
+            (r#"userType eq "Employee" and (emails.type eq "work")"#, true),
+            (r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#, true),
             (r#"not (title pr)"#, false),
             (r#"locale pr or title pr and active eq false"#, false),
             (r#"title pr or locale pr and active eq false"#, true),
@@ -755,49 +628,14 @@ mod tests {
         let g = group();
         let t = thing();
         let rows: Vec<(&ResourceType, &Value, &str, bool)> = vec![
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"displayName eq "stackflow-admins""#,
-                true,
-            ),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
-                true,
-            ),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"members[value eq "2819C223-7F76-453A-919D-413861904646"]"#,
-                false,
-            ),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"members eq "902c246b-6245-4190-8e05-00816be7344a""#,
-                true,
-            ),
+            (&GROUP_RESOURCE, &g, r#"displayName eq "stackflow-admins""#, true),
+            (&GROUP_RESOURCE, &g, r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#, true),
+            (&GROUP_RESOURCE, &g, r#"members[value eq "2819C223-7F76-453A-919D-413861904646"]"#, false),
+            (&GROUP_RESOURCE, &g, r#"members eq "902c246b-6245-4190-8e05-00816be7344a""#, true),
             (&GROUP_RESOURCE, &g, r#"members.display co "pepper""#, true),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"members[type eq "user" and display sw "babs"]"#,
-                true,
-            ),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"meta.lastModified eq "2024-02-29T22:59:59.500Z""#,
-                true,
-            ),
-            (
-                &GROUP_RESOURCE,
-                &g,
-                r#"meta.lastModified gt "2024-02-29T22:59:59Z""#,
-                true,
-            ),
+            (&GROUP_RESOURCE, &g, r#"members[type eq "user" and display sw "babs"]"#, true),
+            (&GROUP_RESOURCE, &g, r#"meta.lastModified eq "2024-02-29T22:59:59.500Z""#, true),
+            (&GROUP_RESOURCE, &g, r#"meta.lastModified gt "2024-02-29T22:59:59Z""#, true),
             (&GROUP_RESOURCE, &g, r#"members.$ref pr"#, false),
             // numbers compare numerically, integers and decimals alike
             (&THING, &t, "logins eq 42", true),
@@ -836,7 +674,10 @@ mod tests {
             ("nosuch pr", "unknown attribute 'nosuch'"),
             (r#"name.nosuch eq "x""#, "unknown attribute 'name.nosuch'"),
             (r#"title pr and (emails[nosuch eq "x"])"#, "unknown attribute 'nosuch' in the value filter of 'emails'"),
-            (r#"department eq "x""#, "need their schema URN, e.g. 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department'"),
+            (
+                r#"department eq "x""#,
+                "need their schema URN, e.g. 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department'",
+            ),
             (r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:userName eq "x""#, "unknown attribute"),
             (r#"urn:example:Other:userName eq "x""#, "unknown attribute"),
             (r#"userName[value eq "x"]"#, "not a complex attribute"),
@@ -849,11 +690,7 @@ mod tests {
             assert!(!f.matches(&u, &USER_RESOURCE), "{filter} matched");
             let e = f.validate(&USER_RESOURCE).expect_err(filter);
             assert_eq!(e.scim_type, Some(ScimType::InvalidFilter), "{filter}");
-            assert!(
-                e.detail.contains(needle),
-                "{filter}: {:?} lacks {needle:?}",
-                e.detail
-            );
+            assert!(e.detail.contains(needle), "{filter}: {:?} lacks {needle:?}", e.detail);
         }
         // `not` of an unknown comparison is true: unknown attributes match nothing, negation flips it.
         let f: Filter = r#"not (nosuch eq "x")"#.parse().unwrap();
@@ -863,21 +700,12 @@ mod tests {
     #[test]
     fn member_elements_and_patch_paths() {
         let g = group();
-        let members_def = GROUP_RESOURCE
-            .resolve(None, "members", None)
-            .unwrap()
-            .attribute;
-        let path: PatchPath = r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#
-            .parse()
-            .unwrap();
+        let members_def = GROUP_RESOURCE.resolve(None, "members", None).unwrap().attribute;
+        let path: PatchPath = r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#.parse().unwrap();
         path.validate(&GROUP_RESOURCE).unwrap();
         let filter = path.filter.as_ref().unwrap();
-        let hits: Vec<bool> = g["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| filter.matches_element(m, members_def))
-            .collect();
+        let hits: Vec<bool> =
+            g["members"].as_array().unwrap().iter().map(|m| filter.matches_element(m, members_def)).collect();
         assert_eq!(hits, [true, false]);
 
         let path: PatchPath = r#"emails[type eq "work"].value"#.parse().unwrap();
@@ -885,36 +713,17 @@ mod tests {
         assert_eq!(path.resolve(&USER_RESOURCE).unwrap().leaf().name, "value");
 
         let bad = [
-            (
-                r#"emails[nosuch eq "x"]"#,
-                "unknown attribute 'nosuch' in the value filter of 'emails'",
-            ),
-            (
-                r#"userName[value eq "x"]"#,
-                "not a multi-valued complex attribute",
-            ),
-            (
-                r#"name[givenName eq "x"]"#,
-                "not a multi-valued complex attribute",
-            ),
-            (
-                r#"emails[type eq "work"].nosuch"#,
-                "names an attribute that User resources do not have",
-            ),
-            (
-                "nosuch",
-                "names an attribute that User resources do not have",
-            ),
+            (r#"emails[nosuch eq "x"]"#, "unknown attribute 'nosuch' in the value filter of 'emails'"),
+            (r#"userName[value eq "x"]"#, "not a multi-valued complex attribute"),
+            (r#"name[givenName eq "x"]"#, "not a multi-valued complex attribute"),
+            (r#"emails[type eq "work"].nosuch"#, "names an attribute that User resources do not have"),
+            ("nosuch", "names an attribute that User resources do not have"),
         ];
         for (input, needle) in bad {
             let path: PatchPath = input.parse().unwrap();
             let e = path.validate(&USER_RESOURCE).expect_err(input);
             assert_eq!(e.scim_type, Some(ScimType::InvalidPath), "{input}");
-            assert!(
-                e.detail.contains(needle),
-                "{input}: {:?} lacks {needle:?}",
-                e.detail
-            );
+            assert!(e.detail.contains(needle), "{input}: {:?} lacks {needle:?}", e.detail);
         }
     }
 
@@ -922,14 +731,9 @@ mod tests {
     fn values_helper_flattens_for_sorting() {
         let u = user();
         let emails: super::AttrPath = "emails".parse().unwrap();
-        assert_eq!(
-            emails.values(&u, &USER_RESOURCE),
-            [&json!("bjensen@example.com"), &json!("babs@jensen.org")]
-        );
+        assert_eq!(emails.values(&u, &USER_RESOURCE), [&json!("bjensen@example.com"), &json!("babs@jensen.org")]);
         let dept: super::AttrPath =
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"
-                .parse()
-                .unwrap();
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department".parse().unwrap();
         assert_eq!(dept.values(&u, &USER_RESOURCE), [&json!("Tour Operations")]);
         let nosuch: super::AttrPath = "nosuch".parse().unwrap();
         assert!(nosuch.values(&u, &USER_RESOURCE).is_empty());

@@ -86,32 +86,20 @@ fn lex(input: &str) -> PResult<Vec<Token>> {
         };
         if let Some(tok) = single {
             chars.next();
-            tokens.push(Token {
-                tok,
-                start,
-                end: start + 1,
-            });
+            tokens.push(Token { tok, start, end: start + 1 });
         } else if c.is_ascii_whitespace() {
             chars.next();
         } else if c == '"' {
             chars.next();
             let (s, end) = lex_string(input, start, &mut chars)?;
-            tokens.push(Token {
-                tok: Tok::Str(s),
-                start,
-                end,
-            });
+            tokens.push(Token { tok: Tok::Str(s), start, end });
         } else if c == '-' || c.is_ascii_digit() {
             let end = scan_number(input, start)?;
             let number = parse_number(&input[start..end], start)?;
             while chars.peek().is_some_and(|&(i, _)| i < end) {
                 chars.next();
             }
-            tokens.push(Token {
-                tok: Tok::Num(number),
-                start,
-                end,
-            });
+            tokens.push(Token { tok: Tok::Num(number), start, end });
         } else if is_word_start(c) {
             let mut end = start;
             while let Some(&(i, c)) = chars.peek() {
@@ -121,16 +109,9 @@ fn lex(input: &str) -> PResult<Vec<Token>> {
                 end = i + c.len_utf8();
                 chars.next();
             }
-            tokens.push(Token {
-                tok: Tok::Word,
-                start,
-                end,
-            });
+            tokens.push(Token { tok: Tok::Word, start, end });
         } else {
-            return Err(format!(
-                "unexpected character {} at position {start}",
-                quote(&c.to_string())
-            ));
+            return Err(format!("unexpected character {} at position {start}", quote(&c.to_string())));
         }
     }
     Ok(tokens)
@@ -182,19 +163,12 @@ fn lex_string(
 }
 
 /// Reads the 4 hex digits after `\u`; `at` is the position of the backslash.
-fn read_hex4(
-    at: usize,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-) -> PResult<u32> {
+fn read_hex4(at: usize, chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>) -> PResult<u32> {
     let mut code = 0u32;
     for _ in 0..4 {
         match chars.next().and_then(|(_, c)| c.to_digit(16)) {
             Some(d) => code = code * 16 + d,
-            None => {
-                return Err(format!(
-                    "invalid \\u escape at position {at}: expected 4 hex digits"
-                ))
-            }
+            None => return Err(format!("invalid \\u escape at position {at}: expected 4 hex digits")),
         }
     }
     Ok(code)
@@ -210,28 +184,21 @@ fn lex_unicode_escape(
     let code = if (0xD800..0xDC00).contains(&high) {
         // A high surrogate is only meaningful followed by `\u` + a low surrogate.
         let next_at = chars.peek().map_or(input.len(), |&(i, _)| i);
-        let is_escape = input
-            .get(next_at..)
-            .is_some_and(|rest| rest.starts_with("\\u"));
+        let is_escape = input.get(next_at..).is_some_and(|rest| rest.starts_with("\\u"));
         if !is_escape {
-            return Err(format!(
-                "unpaired UTF-16 surrogate in \\u escape at position {at}"
-            ));
+            return Err(format!("unpaired UTF-16 surrogate in \\u escape at position {at}"));
         }
         chars.next();
         chars.next();
         let low = read_hex4(next_at, chars)?;
         if !(0xDC00..0xE000).contains(&low) {
-            return Err(format!(
-                "unpaired UTF-16 surrogate in \\u escape at position {at}"
-            ));
+            return Err(format!("unpaired UTF-16 surrogate in \\u escape at position {at}"));
         }
         0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
     } else {
         high
     };
-    char::from_u32(code)
-        .ok_or_else(|| format!("unpaired UTF-16 surrogate in \\u escape at position {at}"))
+    char::from_u32(code).ok_or_else(|| format!("unpaired UTF-16 surrogate in \\u escape at position {at}"))
 }
 
 /// Finds the end of a JSON number starting at `start` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`).
@@ -242,10 +209,7 @@ fn scan_number(input: &str, start: usize) -> PResult<usize> {
         let end = input[start..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '_')))
             .map_or(input.len(), |i| start + i);
-        format!(
-            "invalid number {} at position {start}",
-            quote(&input[start..end])
-        )
+        format!("invalid number {} at position {start}", quote(&input[start..end]))
     };
     let digit = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
     let mut i = start;
@@ -283,10 +247,7 @@ fn scan_number(input: &str, start: usize) -> PResult<usize> {
         }
     }
     // `12abc`, `01`, `1.2.3`: a number must end at a delimiter, not run into a word.
-    if bytes
-        .get(i)
-        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$' | b':' | b'-'))
-    {
+    if bytes.get(i).is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$' | b':' | b'-')) {
         return Err(invalid());
     }
     Ok(i)
@@ -317,21 +278,14 @@ fn parse_number(text: &str, start: usize) -> PResult<serde_json::Number> {
 /// Checks a bare attribute or sub-attribute name: `(ALPHA / "$") *(ALPHA / DIGIT / "-" / "_")`.
 fn check_attr_name(name: &str, whole: &str, start: usize) -> PResult<()> {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(is_word_start)
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let ok =
+        chars.next().is_some_and(is_word_start) && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else if name.is_empty() {
-        Err(format!(
-            "attribute path {} at position {start} has an empty name",
-            quote(whole)
-        ))
+        Err(format!("attribute path {} at position {start} has an empty name", quote(whole)))
     } else {
-        Err(format!(
-            "invalid attribute name {} in {} at position {start}",
-            quote(name),
-            quote(whole)
-        ))
+        Err(format!("invalid attribute name {} in {} at position {start}", quote(name), quote(whole)))
     }
 }
 
@@ -343,14 +297,8 @@ fn attr_path_from_word(word: &str, start: usize) -> PResult<AttrPath> {
         None => (None, word),
     };
     if let Some(urn) = urn {
-        if urn.is_empty()
-            || urn.ends_with(':')
-            || !urn.starts_with(|c: char| c.is_ascii_alphabetic())
-        {
-            return Err(format!(
-                "invalid schema URN in attribute path {} at position {start}",
-                quote(word)
-            ));
+        if urn.is_empty() || urn.ends_with(':') || !urn.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(format!("invalid schema URN in attribute path {} at position {start}", quote(word)));
         }
     }
     let mut parts = rest.split('.');
@@ -366,11 +314,7 @@ fn attr_path_from_word(word: &str, start: usize) -> PResult<AttrPath> {
     if let Some(sub) = sub {
         check_attr_name(sub, word, start)?;
     }
-    Ok(AttrPath {
-        urn: urn.map(str::to_owned),
-        name: name.to_owned(),
-        sub: sub.map(str::to_owned),
-    })
+    Ok(AttrPath { urn: urn.map(str::to_owned), name: name.to_owned(), sub: sub.map(str::to_owned) })
 }
 
 /// Parses a bare attribute path such as `name.familyName` or `urn:...:User:manager.value`.
@@ -380,11 +324,7 @@ pub(super) fn parse_attr_path_str(input: &str) -> PResult<AttrPath> {
     match tokens.as_slice() {
         [t] if t.tok == Tok::Word => attr_path_from_word(&input[t.start..t.end], t.start),
         [t, rest @ ..] => {
-            let bad = if t.tok == Tok::Word {
-                rest.first().unwrap_or(t)
-            } else {
-                t
-            };
+            let bad = if t.tok == Tok::Word { rest.first().unwrap_or(t) } else { t };
             Err(format!(
                 "invalid attribute path {}: unexpected {} at position {}",
                 quote(input.trim()),
@@ -399,11 +339,7 @@ pub(super) fn parse_attr_path_str(input: &str) -> PResult<AttrPath> {
 /// Parses a complete filter.
 pub(super) fn parse_filter(input: &str) -> PResult<Filter> {
     check_length(input, "filter")?;
-    let mut p = Parser {
-        input,
-        tokens: lex(input)?,
-        pos: 0,
-    };
+    let mut p = Parser { input, tokens: lex(input)?, pos: 0 };
     let filter = p.parse_or(0, None)?;
     match p.peek() {
         None => Ok(filter),
@@ -414,27 +350,15 @@ pub(super) fn parse_filter(input: &str) -> PResult<Filter> {
 /// Parses a PATCH path: `attrPath | valuePath ["." subAttr]`.
 pub(super) fn parse_patch_path(input: &str) -> PResult<PatchPath> {
     check_length(input, "path")?;
-    let mut p = Parser {
-        input,
-        tokens: lex(input)?,
-        pos: 0,
-    };
+    let mut p = Parser { input, tokens: lex(input)?, pos: 0 };
     let Some(first) = p.next() else {
         return Err("empty path".to_owned());
     };
     if first.tok != Tok::Word {
-        return Err(format!(
-            "expected an attribute path at position {}, found {}",
-            first.start,
-            quote(p.text(&first))
-        ));
+        return Err(format!("expected an attribute path at position {}, found {}", first.start, quote(p.text(&first))));
     }
     let attr = attr_path_from_word(p.text(&first), first.start)?;
-    let mut path = PatchPath {
-        attr,
-        filter: None,
-        sub: None,
-    };
+    let mut path = PatchPath { attr, filter: None, sub: None };
     if p.peek().is_some_and(|t| t.tok == Tok::LBracket) {
         let open = p.next().map_or(0, |t| t.start);
         p.check_value_path_attr(&path.attr, first.start)?;
@@ -445,13 +369,9 @@ pub(super) fn parse_patch_path(input: &str) -> PResult<PatchPath> {
             // `].value`: the sub-attribute must follow the bracket and the dot immediately.
             let dot_start = dot.start;
             p.next();
-            let sub = p
-                .next()
-                .filter(|t| t.tok == Tok::Word && t.start == dot_start + 1);
+            let sub = p.next().filter(|t| t.tok == Tok::Word && t.start == dot_start + 1);
             let Some(sub) = sub.filter(|_| input[..dot_start].ends_with(']')) else {
-                return Err(format!(
-                    "expected a sub-attribute name right after ']' and '.' at position {dot_start}"
-                ));
+                return Err(format!("expected a sub-attribute name right after ']' and '.' at position {dot_start}"));
             };
             let name = p.text(&sub);
             check_attr_name(name, name, sub.start)?;
@@ -461,11 +381,7 @@ pub(super) fn parse_patch_path(input: &str) -> PResult<PatchPath> {
     match p.peek() {
         None => Ok(path),
         Some(t) => {
-            let after = if path.filter.is_some() {
-                "the value filter"
-            } else {
-                "the attribute path"
-            };
+            let after = if path.filter.is_some() { "the value filter" } else { "the attribute path" };
             Err(format!(
                 "unexpected {} at position {} after {after}; a PATCH path is 'attribute[filter].subAttribute'",
                 quote(p.text(t)),
@@ -499,8 +415,7 @@ impl<'a> Parser<'a> {
     }
 
     fn peek_keyword(&self, keyword: &str) -> bool {
-        self.peek()
-            .is_some_and(|t| t.tok == Tok::Word && self.text(t).eq_ignore_ascii_case(keyword))
+        self.peek().is_some_and(|t| t.tok == Tok::Word && self.text(t).eq_ignore_ascii_case(keyword))
     }
 
     fn end_pos(&self) -> usize {
@@ -542,10 +457,7 @@ impl<'a> Parser<'a> {
     /// `unary = "(" or_expr ")" / "not" "(" or_expr ")" / attrPath "[" or_expr "]" / attrExp`.
     fn parse_unary(&mut self, depth: usize, value_path: Option<usize>) -> PResult<Filter> {
         let Some(t) = self.next() else {
-            return Err(format!(
-                "expected a filter at position {} (end of input)",
-                self.end_pos()
-            ));
+            return Err(format!("expected a filter at position {} (end of input)", self.end_pos()));
         };
         match &t.tok {
             Tok::LParen => {
@@ -579,16 +491,10 @@ impl<'a> Parser<'a> {
                 let path = attr_path_from_word(word, t.start)?;
                 self.parse_after_path(path, &t, depth, value_path)
             }
-            Tok::RParen | Tok::RBracket => Err(format!(
-                "expected a filter at position {}, found {}",
-                t.start,
-                quote(self.text(&t))
-            )),
-            _ => Err(format!(
-                "expected an attribute path at position {}, found {}",
-                t.start,
-                quote(self.text(&t))
-            )),
+            Tok::RParen | Tok::RBracket => {
+                Err(format!("expected a filter at position {}, found {}", t.start, quote(self.text(&t))))
+            }
+            _ => Err(format!("expected an attribute path at position {}, found {}", t.start, quote(self.text(&t)))),
         }
     }
 
@@ -612,10 +518,7 @@ impl<'a> Parser<'a> {
             let depth = self.enter(depth, open)?;
             let inner = self.parse_or(depth, Some(open))?;
             self.expect_close(Tok::RBracket, open, &inner)?;
-            return Ok(Filter::ValuePath {
-                path,
-                filter: Box::new(inner),
-            });
+            return Ok(Filter::ValuePath { path, filter: Box::new(inner) });
         }
         if let Some(outer) = value_path {
             if path.urn.is_some() || path.sub.is_some() {
@@ -637,9 +540,7 @@ impl<'a> Parser<'a> {
         if op_tok.tok == Tok::Word && op_text.eq_ignore_ascii_case("pr") {
             return Ok(Filter::Present(path));
         }
-        let op = (op_tok.tok == Tok::Word)
-            .then(|| CompareOp::from_keyword(op_text))
-            .flatten();
+        let op = (op_tok.tok == Tok::Word).then(|| CompareOp::from_keyword(op_text)).flatten();
         let Some(op) = op else {
             return Err(format!(
                 "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr) after {} at position {}, found {}",
@@ -664,10 +565,7 @@ impl<'a> Parser<'a> {
 
     fn parse_value(&mut self, op: CompareOp) -> PResult<Literal> {
         let Some(t) = self.next() else {
-            return Err(format!(
-                "expected a value after '{op}' at position {} (end of input)",
-                self.end_pos()
-            ));
+            return Err(format!("expected a value after '{op}' at position {} (end of input)", self.end_pos()));
         };
         let keyword = |k: &str| t.tok == Tok::Word && self.text(&t).eq_ignore_ascii_case(k);
         match &t.tok {
@@ -687,11 +585,7 @@ impl<'a> Parser<'a> {
 
     /// Consumes the `)` or `]` closing the group opened at `open`.
     fn expect_close(&mut self, close: Tok, open: usize, inner: &Filter) -> PResult<()> {
-        let (want, opener) = if close == Tok::RParen {
-            ("')'", "'('")
-        } else {
-            ("']'", "'['")
-        };
+        let (want, opener) = if close == Tok::RParen { ("')'", "'('") } else { ("']'", "'['") };
         match self.peek() {
             Some(t) if t.tok == close => {
                 self.next();
@@ -717,25 +611,13 @@ impl<'a> Parser<'a> {
             last = r;
         }
         if matches!(last, Filter::Present(_)) && matches!(t.tok, Tok::Str(_) | Tok::Num(_)) {
-            return format!(
-                "unexpected value {text} at position {}: 'pr' takes no value",
-                t.start
-            );
+            return format!("unexpected value {text} at position {}: 'pr' takes no value", t.start);
         }
         let at_top = expected == END_OF_FILTER;
         match t.tok {
-            Tok::RParen if at_top => format!(
-                "unexpected ')' at position {} without a matching '('",
-                t.start
-            ),
-            Tok::RBracket if at_top => format!(
-                "unexpected ']' at position {} without a matching '['",
-                t.start
-            ),
-            _ => format!(
-                "expected 'and', 'or' or {expected} at position {}, found {text}",
-                t.start
-            ),
+            Tok::RParen if at_top => format!("unexpected ')' at position {} without a matching '('", t.start),
+            Tok::RBracket if at_top => format!("unexpected ']' at position {} without a matching '['", t.start),
+            _ => format!("expected 'and', 'or' or {expected} at position {}, found {text}", t.start),
         }
     }
 }
@@ -772,10 +654,7 @@ mod tests {
         Filter::negate(f)
     }
     fn vp(path: &str, f: Filter) -> Filter {
-        Filter::ValuePath {
-            path: p(path),
-            filter: Box::new(f),
-        }
+        Filter::ValuePath { path: p(path), filter: Box::new(f) }
     }
     fn num(text: &str) -> Literal {
         Literal::Number(text.parse().unwrap())
@@ -793,20 +672,14 @@ mod tests {
         let parsed = input.parse::<Filter>();
         match expect {
             Expect::Ok(tree, canonical) => {
-                let f =
-                    parsed.unwrap_or_else(|e| panic!("{input:?} failed to parse: {}", e.detail));
+                let f = parsed.unwrap_or_else(|e| panic!("{input:?} failed to parse: {}", e.detail));
                 if let Some(tree) = tree {
                     assert_eq!(f, tree, "tree of {input:?}");
                 }
                 let shown = f.to_string();
-                assert_eq!(
-                    shown,
-                    canonical.unwrap_or(input),
-                    "canonical form of {input:?}"
-                );
-                let again = shown
-                    .parse::<Filter>()
-                    .unwrap_or_else(|e| panic!("{shown:?} failed to re-parse: {}", e.detail));
+                assert_eq!(shown, canonical.unwrap_or(input), "canonical form of {input:?}");
+                let again =
+                    shown.parse::<Filter>().unwrap_or_else(|e| panic!("{shown:?} failed to re-parse: {}", e.detail));
                 assert_eq!(again, f, "round trip of {input:?} through {shown:?}");
             }
             Expect::Err(needle) => {
@@ -828,60 +701,26 @@ mod tests {
     #[test]
     fn rfc7644_examples() {
         let rows: Vec<(&str, Expect)> = vec![
-            (
-                r#"userName eq "bjensen""#,
-                Good(Some(cmp("userName", Eq, "bjensen")), None),
-            ),
-            (
-                r#"name.familyName co "O'Malley""#,
-                Good(Some(cmp("name.familyName", Co, "O'Malley")), None),
-            ),
-            (
-                r#"userName sw "J""#,
-                Good(Some(cmp("userName", Sw, "J")), None),
-            ),
+            (r#"userName eq "bjensen""#, Good(Some(cmp("userName", Eq, "bjensen")), None)),
+            (r#"name.familyName co "O'Malley""#, Good(Some(cmp("name.familyName", Co, "O'Malley")), None)),
+            (r#"userName sw "J""#, Good(Some(cmp("userName", Sw, "J")), None)),
             (
                 r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
-                Good(
-                    Some(Filter::compare(
-                        AttrPath::new("userName").with_urn(USER_SCHEMA),
-                        Sw,
-                        "J",
-                    )),
-                    None,
-                ),
+                Good(Some(Filter::compare(AttrPath::new("userName").with_urn(USER_SCHEMA), Sw, "J")), None),
             ),
             ("title pr", Good(Some(pr("title")), None)),
             (
                 r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
-                Good(
-                    Some(cmp("meta.lastModified", Gt, "2011-05-13T04:42:34Z")),
-                    None,
-                ),
+                Good(Some(cmp("meta.lastModified", Gt, "2011-05-13T04:42:34Z")), None),
             ),
-            (
-                r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
-                Good(None, None),
-            ),
-            (
-                r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
-                Good(None, None),
-            ),
-            (
-                r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
-                Good(None, None),
-            ),
+            (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, Good(None, None)),
+            (r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, Good(None, None)),
+            (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, Good(None, None)),
             (
                 r#"title pr and userType eq "Employee""#,
-                Good(
-                    Some(and(pr("title"), cmp("userType", Eq, "Employee"))),
-                    None,
-                ),
+                Good(Some(and(pr("title"), cmp("userType", Eq, "Employee"))), None),
             ),
-            (
-                r#"title pr or userType eq "Intern""#,
-                Good(Some(or(pr("title"), cmp("userType", Eq, "Intern"))), None),
-            ),
+            (r#"title pr or userType eq "Intern""#, Good(Some(or(pr("title"), cmp("userType", Eq, "Intern"))), None)),
             (
                 r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
                 Good(Some(cmp("schemas", Eq, ENTERPRISE_USER_SCHEMA)), None),
@@ -891,10 +730,7 @@ mod tests {
                 Good(
                     Some(and(
                         cmp("userType", Eq, "Employee"),
-                        or(
-                            cmp("emails", Co, "example.com"),
-                            cmp("emails.value", Co, "example.org"),
-                        ),
+                        or(cmp("emails", Co, "example.com"), cmp("emails.value", Co, "example.org")),
                     )),
                     None,
                 ),
@@ -904,10 +740,7 @@ mod tests {
                 Good(
                     Some(and(
                         cmp("userType", Ne, "Employee"),
-                        not(or(
-                            cmp("emails", Co, "example.com"),
-                            cmp("emails.value", Co, "example.org"),
-                        )),
+                        not(or(cmp("emails", Co, "example.com"), cmp("emails.value", Co, "example.org"))),
                     )),
                     None,
                 ),
@@ -915,10 +748,7 @@ mod tests {
             (
                 r#"userType eq "Employee" and (emails.type eq "work")"#,
                 Good(
-                    Some(and(
-                        cmp("userType", Eq, "Employee"),
-                        cmp("emails.type", Eq, "work"),
-                    )),
+                    Some(and(cmp("userType", Eq, "Employee"), cmp("emails.type", Eq, "work"))),
                     Some(r#"userType eq "Employee" and emails.type eq "work""#),
                 ),
             ),
@@ -927,10 +757,7 @@ mod tests {
                 Good(
                     Some(and(
                         cmp("userType", Eq, "Employee"),
-                        vp(
-                            "emails",
-                            and(cmp("type", Eq, "work"), cmp("value", Co, "@example.com")),
-                        ),
+                        vp("emails", and(cmp("type", Eq, "work"), cmp("value", Co, "@example.com"))),
                     )),
                     None,
                 ),
@@ -939,32 +766,17 @@ mod tests {
                 r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
                 Good(
                     Some(or(
-                        vp(
-                            "emails",
-                            and(cmp("type", Eq, "work"), cmp("value", Co, "@example.com")),
-                        ),
-                        vp(
-                            "ims",
-                            and(cmp("type", Eq, "xmpp"), cmp("value", Co, "@foo.com")),
-                        ),
+                        vp("emails", and(cmp("type", Eq, "work"), cmp("value", Co, "@example.com"))),
+                        vp("ims", and(cmp("type", Eq, "xmpp"), cmp("value", Co, "@foo.com"))),
                     )),
                     None,
                 ),
             ),
             // §3.4.2.2 also shows the remaining operators on their own.
-            (
-                r#"userName ne "bjensen""#,
-                Good(Some(cmp("userName", Ne, "bjensen")), None),
-            ),
-            (
-                r#"userName ew "sen""#,
-                Good(Some(cmp("userName", Ew, "sen")), None),
-            ),
+            (r#"userName ne "bjensen""#, Good(Some(cmp("userName", Ne, "bjensen")), None)),
+            (r#"userName ew "sen""#, Good(Some(cmp("userName", Ew, "sen")), None)),
             // §3.4.3 (POST /.search) example.
-            (
-                r#"displayName sw "smith""#,
-                Good(Some(cmp("displayName", Sw, "smith")), None),
-            ),
+            (r#"displayName sw "smith""#, Good(Some(cmp("displayName", Sw, "smith")), None)),
         ];
         for (input, expect) in rows {
             check(input, expect);
@@ -975,46 +787,21 @@ mod tests {
     fn what_identity_providers_send() {
         let rows: Vec<(&str, Expect)> = vec![
             // Okta
-            (
-                r#"userName eq "x@y.com""#,
-                Good(Some(cmp("userName", Eq, "x@y.com")), None),
-            ),
-            (
-                r#"displayName eq "StackFlow-Admins""#,
-                Good(Some(cmp("displayName", Eq, "StackFlow-Admins")), None),
-            ),
-            (
-                r#"externalId eq "00u1""#,
-                Good(Some(cmp("externalId", Eq, "00u1")), None),
-            ),
+            (r#"userName eq "x@y.com""#, Good(Some(cmp("userName", Eq, "x@y.com")), None)),
+            (r#"displayName eq "StackFlow-Admins""#, Good(Some(cmp("displayName", Eq, "StackFlow-Admins")), None)),
+            (r#"externalId eq "00u1""#, Good(Some(cmp("externalId", Eq, "00u1")), None)),
             (
                 r#"id eq "2819c223-7f76-453a-919d-413861904646""#,
-                Good(
-                    Some(cmp("id", Eq, "2819c223-7f76-453a-919d-413861904646")),
-                    None,
-                ),
+                Good(Some(cmp("id", Eq, "2819c223-7f76-453a-919d-413861904646")), None),
             ),
             // Entra ID
             (
                 r#"externalId eq "5f3c3d1e-6b0e-4c0b-9f1e-0a8c2b3d4e5f""#,
-                Good(
-                    Some(cmp(
-                        "externalId",
-                        Eq,
-                        "5f3c3d1e-6b0e-4c0b-9f1e-0a8c2b3d4e5f",
-                    )),
-                    None,
-                ),
+                Good(Some(cmp("externalId", Eq, "5f3c3d1e-6b0e-4c0b-9f1e-0a8c2b3d4e5f")), None),
             ),
             (
                 r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
-                Good(
-                    Some(vp(
-                        "members",
-                        cmp("value", Eq, "2819c223-7f76-453a-919d-413861904646"),
-                    )),
-                    None,
-                ),
+                Good(Some(vp("members", cmp("value", Eq, "2819c223-7f76-453a-919d-413861904646"))), None),
             ),
             (
                 r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "Tour Operations""#,
@@ -1031,9 +818,7 @@ mod tests {
                 r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
                 Good(
                     Some(Filter::compare(
-                        AttrPath::new("manager")
-                            .with_sub("value")
-                            .with_urn(ENTERPRISE_USER_SCHEMA),
+                        AttrPath::new("manager").with_sub("value").with_urn(ENTERPRISE_USER_SCHEMA),
                         Eq,
                         "26118915-6090-4610-87e4-49d8ca9f808d",
                     )),
@@ -1044,9 +829,7 @@ mod tests {
                 r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName co "O'Malley""#,
                 Good(
                     Some(Filter::compare(
-                        AttrPath::new("name")
-                            .with_sub("familyName")
-                            .with_urn(USER_SCHEMA),
+                        AttrPath::new("name").with_sub("familyName").with_urn(USER_SCHEMA),
                         Co,
                         "O'Malley",
                     )),
@@ -1064,97 +847,42 @@ mod tests {
     fn literals_keywords_and_whitespace() {
         let rows: Vec<(&str, Expect)> = vec![
             ("active eq true", Good(Some(cmp("active", Eq, true)), None)),
-            (
-                "active eq FALSE",
-                Good(Some(cmp("active", Eq, false)), Some("active eq false")),
-            ),
-            (
-                "title eq Null",
-                Good(Some(cmp("title", Eq, Literal::Null)), Some("title eq null")),
-            ),
+            ("active eq FALSE", Good(Some(cmp("active", Eq, false)), Some("active eq false"))),
+            ("title eq Null", Good(Some(cmp("title", Eq, Literal::Null)), Some("title eq null"))),
             ("count gt 42", Good(Some(cmp("count", Gt, 42)), None)),
             ("count lt -7", Good(Some(cmp("count", Lt, -7)), None)),
             ("count le 0", Good(Some(cmp("count", Le, 0)), None)),
-            (
-                "score ge 2.5",
-                Good(Some(cmp("score", Ge, num("2.5"))), None),
-            ),
-            (
-                "score ge 1e3",
-                Good(
-                    Some(cmp("score", Ge, num("1000.0"))),
-                    Some("score ge 1000.0"),
-                ),
-            ),
-            (
-                "score ge -1.5E-2",
-                Good(
-                    Some(cmp("score", Ge, num("-0.015"))),
-                    Some("score ge -0.015"),
-                ),
-            ),
-            (
-                "big eq 18446744073709551615",
-                Good(Some(cmp("big", Eq, num("18446744073709551615"))), None),
-            ),
+            ("score ge 2.5", Good(Some(cmp("score", Ge, num("2.5"))), None)),
+            ("score ge 1e3", Good(Some(cmp("score", Ge, num("1000.0"))), Some("score ge 1000.0"))),
+            ("score ge -1.5E-2", Good(Some(cmp("score", Ge, num("-0.015"))), Some("score ge -0.015"))),
+            ("big eq 18446744073709551615", Good(Some(cmp("big", Eq, num("18446744073709551615"))), None)),
             (
                 r#"userName EQ "a" AnD title PR oR NOT (active Eq TRUE)"#,
-                Good(
-                    None,
-                    Some(r#"userName eq "a" and title pr or not (active eq true)"#),
-                ),
+                Good(None, Some(r#"userName eq "a" and title pr or not (active eq true)"#)),
             ),
-            (
-                "  userName   eq\t\"x\"  ",
-                Good(Some(cmp("userName", Eq, "x")), Some(r#"userName eq "x""#)),
-            ),
-            (
-                r#"(userName eq"x")and(title pr)"#,
-                Good(None, Some(r#"userName eq "x" and title pr"#)),
-            ),
-            (
-                r#"((((title pr))))"#,
-                Good(Some(pr("title")), Some("title pr")),
-            ),
+            ("  userName   eq\t\"x\"  ", Good(Some(cmp("userName", Eq, "x")), Some(r#"userName eq "x""#))),
+            (r#"(userName eq"x")and(title pr)"#, Good(None, Some(r#"userName eq "x" and title pr"#))),
+            (r#"((((title pr))))"#, Good(Some(pr("title")), Some("title pr"))),
             (
                 r#"displayName eq "quote \" backslash \\ slash \/ tab \t nl \n uni \u00e9 \ud83d\ude00""#,
                 Good(
-                    Some(cmp(
-                        "displayName",
-                        Eq,
-                        "quote \" backslash \\ slash / tab \t nl \n uni é 😀",
-                    )),
+                    Some(cmp("displayName", Eq, "quote \" backslash \\ slash / tab \t nl \n uni é 😀")),
                     Some(r#"displayName eq "quote \" backslash \\ slash / tab \t nl \n uni é 😀""#),
                 ),
             ),
-            (
-                r#"displayName eq "Zoë 日本語 😀""#,
-                Good(Some(cmp("displayName", Eq, "Zoë 日本語 😀")), None),
-            ),
-            (
-                r#"displayName eq "\u0001""#,
-                Good(Some(cmp("displayName", Eq, "\u{1}")), None),
-            ),
-            (
-                r#"displayName eq """#,
-                Good(Some(cmp("displayName", Eq, "")), None),
-            ),
+            (r#"displayName eq "Zoë 日本語 😀""#, Good(Some(cmp("displayName", Eq, "Zoë 日本語 😀")), None)),
+            (r#"displayName eq "\u0001""#, Good(Some(cmp("displayName", Eq, "\u{1}")), None)),
+            (r#"displayName eq """#, Good(Some(cmp("displayName", Eq, "")), None)),
             (
                 r#"emails[NOT (type eq "work")]"#,
-                Good(
-                    Some(vp("emails", not(cmp("type", Eq, "work")))),
-                    Some(r#"emails[not (type eq "work")]"#),
-                ),
+                Good(Some(vp("emails", not(cmp("type", Eq, "work")))), Some(r#"emails[not (type eq "work")]"#)),
             ),
             (
                 r#"emails[(type eq "work" or type eq "home") and primary eq true]"#,
                 Good(
                     Some(vp(
                         "emails",
-                        and(
-                            or(cmp("type", Eq, "work"), cmp("type", Eq, "home")),
-                            cmp("primary", Eq, true),
-                        ),
+                        and(or(cmp("type", Eq, "work"), cmp("type", Eq, "home")), cmp("primary", Eq, true)),
                     )),
                     None,
                 ),
@@ -1169,55 +897,22 @@ mod tests {
     fn precedence_and_associativity() {
         let (a, b, c, d) = (|| pr("a"), || pr("b"), || pr("c"), || pr("d"));
         let rows: Vec<(&str, Expect)> = vec![
-            (
-                "a pr or b pr and c pr",
-                Good(Some(or(a(), and(b(), c()))), None),
-            ),
-            (
-                "a pr and b pr or c pr",
-                Good(Some(or(and(a(), b()), c())), None),
-            ),
-            (
-                "a pr or b pr or c pr",
-                Good(Some(or(or(a(), b()), c())), None),
-            ),
-            (
-                "a pr and b pr and c pr",
-                Good(Some(and(and(a(), b()), c())), None),
-            ),
-            (
-                "a pr or (b pr or c pr)",
-                Good(Some(or(a(), or(b(), c()))), None),
-            ),
-            (
-                "a pr and (b pr and c pr)",
-                Good(Some(and(a(), and(b(), c()))), None),
-            ),
-            (
-                "(a pr or b pr) and c pr",
-                Good(Some(and(or(a(), b()), c())), None),
-            ),
-            (
-                "a pr and (b pr or c pr) and d pr",
-                Good(Some(and(and(a(), or(b(), c())), d())), None),
-            ),
+            ("a pr or b pr and c pr", Good(Some(or(a(), and(b(), c()))), None)),
+            ("a pr and b pr or c pr", Good(Some(or(and(a(), b()), c())), None)),
+            ("a pr or b pr or c pr", Good(Some(or(or(a(), b()), c())), None)),
+            ("a pr and b pr and c pr", Good(Some(and(and(a(), b()), c())), None)),
+            ("a pr or (b pr or c pr)", Good(Some(or(a(), or(b(), c()))), None)),
+            ("a pr and (b pr and c pr)", Good(Some(and(a(), and(b(), c()))), None)),
+            ("(a pr or b pr) and c pr", Good(Some(and(or(a(), b()), c())), None)),
+            ("a pr and (b pr or c pr) and d pr", Good(Some(and(and(a(), or(b(), c())), d())), None)),
             (
                 "(a pr and b pr) or (c pr and d pr)",
-                Good(
-                    Some(or(and(a(), b()), and(c(), d()))),
-                    Some("a pr and b pr or c pr and d pr"),
-                ),
+                Good(Some(or(and(a(), b()), and(c(), d()))), Some("a pr and b pr or c pr and d pr")),
             ),
             ("not (a pr) and b pr", Good(Some(and(not(a()), b())), None)),
-            (
-                "not (a pr or b pr) or c pr",
-                Good(Some(or(not(or(a(), b())), c())), None),
-            ),
+            ("not (a pr or b pr) or c pr", Good(Some(or(not(or(a(), b())), c())), None)),
             ("not (not (a pr))", Good(Some(not(not(a()))), None)),
-            (
-                "a pr or not (b pr and c pr)",
-                Good(Some(or(a(), not(and(b(), c())))), None),
-            ),
+            ("a pr or not (b pr and c pr)", Good(Some(or(a(), not(and(b(), c())))), None)),
         ];
         for (input, expect) in rows {
             check(input, expect);

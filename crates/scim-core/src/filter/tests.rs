@@ -11,11 +11,7 @@ fn cmp(path: AttrPath, op: CompareOp, value: impl Into<Literal>) -> Filter {
 }
 
 fn patch(attr: AttrPath, filter: Option<Filter>, sub: Option<&str>) -> PatchPath {
-    PatchPath {
-        attr,
-        filter,
-        sub: sub.map(str::to_owned),
-    }
+    PatchPath { attr, filter, sub: sub.map(str::to_owned) }
 }
 
 /// A parsed path and its canonical text, or a fragment of the `invalidPath` detail.
@@ -30,39 +26,19 @@ fn check(input: &str, expected: Expected<'_>) {
             let got = got.unwrap_or_else(|e| panic!("{input:?}: {}", e.detail));
             assert_eq!(got, path, "{input:?}");
             assert_eq!(got.to_string(), canonical, "{input:?}");
-            assert_eq!(
-                canonical.parse::<PatchPath>().unwrap(),
-                got,
-                "round trip of {input:?}"
-            );
+            assert_eq!(canonical.parse::<PatchPath>().unwrap(), got, "round trip of {input:?}");
             if path.filter.is_none() {
-                assert_eq!(
-                    input.parse::<AttrPath>().unwrap(),
-                    path.attr,
-                    "{input:?} as an AttrPath"
-                );
+                assert_eq!(input.parse::<AttrPath>().unwrap(), path.attr, "{input:?} as an AttrPath");
                 assert_eq!(path.attr.to_string(), canonical, "{input:?} as an AttrPath");
             }
         }
         Err(needle) => {
             let e = got.expect_err(input);
-            assert_eq!(
-                (e.status, e.scim_type),
-                (400, Some(ScimType::InvalidPath)),
-                "{input:?}"
-            );
-            assert!(
-                e.detail.contains(needle),
-                "{input:?}: {:?} lacks {needle:?}",
-                e.detail
-            );
+            assert_eq!((e.status, e.scim_type), (400, Some(ScimType::InvalidPath)), "{input:?}");
+            assert!(e.detail.contains(needle), "{input:?}: {:?} lacks {needle:?}", e.detail);
             if !input.contains('[') {
                 let e = input.parse::<AttrPath>().expect_err(input);
-                assert_eq!(
-                    e.scim_type,
-                    Some(ScimType::InvalidPath),
-                    "{input:?} as an AttrPath"
-                );
+                assert_eq!(e.scim_type, Some(ScimType::InvalidPath), "{input:?} as an AttrPath");
             }
         }
     }
@@ -80,7 +56,10 @@ fn patch_paths() {
         ),
         (
             r#"emails[type eq "work"].value"#,
-            Ok((patch(AttrPath::new("emails"), Some(type_eq("work")), Some("value")), r#"emails[type eq "work"].value"#)),
+            Ok((
+                patch(AttrPath::new("emails"), Some(type_eq("work")), Some("value")),
+                r#"emails[type eq "work"].value"#,
+            )),
         ),
         (
             r#"addresses[type eq "work"].streetAddress"#,
@@ -147,8 +126,14 @@ fn patch_paths() {
         (&too_long, Err("maximum filter length of 4096 bytes")),
         (r#"emails[type eq "work""#, Err("missing ']' to close the '[' at position 6")),
         (r#"emails[type eq "work"]."#, Err("expected a sub-attribute name right after ']' and '.' at position 22")),
-        (r#"emails[type eq "work"] .value"#, Err("expected a sub-attribute name right after ']' and '.' at position 23")),
-        (r#"emails[type eq "work"]. value"#, Err("expected a sub-attribute name right after ']' and '.' at position 22")),
+        (
+            r#"emails[type eq "work"] .value"#,
+            Err("expected a sub-attribute name right after ']' and '.' at position 23"),
+        ),
+        (
+            r#"emails[type eq "work"]. value"#,
+            Err("expected a sub-attribute name right after ']' and '.' at position 22"),
+        ),
         (r#"emails[type eq "work"].value.display"#, Err("invalid attribute name 'value.display'")),
         (r#"emails[type eq "work"].urn:x:y"#, Err("invalid attribute name 'urn:x:y'")),
         (r#"emails[type eq "work"][value pr]"#, Err("unexpected '[' at position 22 after the value filter")),
@@ -157,7 +142,10 @@ fn patch_paths() {
         (r#"emails.value[type eq "work"]"#, Err("must follow an attribute, not the sub-attribute 'emails.value'")),
         (r#"emails[]"#, Err("expected a filter at position 7, found ']'")),
         (r#"emails[type eq "\q"]"#, Err(r"invalid escape sequence '\q'")),
-        (r#"emails[type eq]"#, Err("expected a value (a string, number, true, false or null) after 'eq' at position 14, found ']'")),
+        (
+            r#"emails[type eq]"#,
+            Err("expected a value (a string, number, true, false or null) after 'eq' at position 14, found ']'"),
+        ),
         ("name familyName", Err("unexpected 'familyName' at position 5 after the attribute path")),
         (r#"userName eq "x""#, Err("unexpected 'eq' at position 9 after the attribute path")),
         (r#""emails""#, Err("expected an attribute path at position 0, found '\"emails\"'")),
@@ -177,70 +165,32 @@ fn display_of_hand_built_trees_adds_only_needed_parentheses() {
     let p = |n: &str| Filter::Present(AttrPath::new(n));
     let (a, b, c) = (p("a"), p("b"), p("c"));
     let rows = [
+        (Filter::or(a.clone(), Filter::or(b.clone(), c.clone())), "a pr or (b pr or c pr)"),
+        (Filter::or(Filter::or(a.clone(), b.clone()), c.clone()), "a pr or b pr or c pr"),
+        (Filter::and(a.clone(), Filter::and(b.clone(), c.clone())), "a pr and (b pr and c pr)"),
+        (Filter::and(Filter::or(a.clone(), b.clone()), c.clone()), "(a pr or b pr) and c pr"),
+        (Filter::and(a.clone(), Filter::or(b.clone(), c.clone())), "a pr and (b pr or c pr)"),
+        (Filter::or(Filter::and(a.clone(), b.clone()), c.clone()), "a pr and b pr or c pr"),
+        (Filter::negate(Filter::and(a.clone(), b.clone())), "not (a pr and b pr)"),
         (
-            Filter::or(a.clone(), Filter::or(b.clone(), c.clone())),
-            "a pr or (b pr or c pr)",
-        ),
-        (
-            Filter::or(Filter::or(a.clone(), b.clone()), c.clone()),
-            "a pr or b pr or c pr",
-        ),
-        (
-            Filter::and(a.clone(), Filter::and(b.clone(), c.clone())),
-            "a pr and (b pr and c pr)",
-        ),
-        (
-            Filter::and(Filter::or(a.clone(), b.clone()), c.clone()),
-            "(a pr or b pr) and c pr",
-        ),
-        (
-            Filter::and(a.clone(), Filter::or(b.clone(), c.clone())),
-            "a pr and (b pr or c pr)",
-        ),
-        (
-            Filter::or(Filter::and(a.clone(), b.clone()), c.clone()),
-            "a pr and b pr or c pr",
-        ),
-        (
-            Filter::negate(Filter::and(a.clone(), b.clone())),
-            "not (a pr and b pr)",
-        ),
-        (
-            Filter::ValuePath {
-                path: AttrPath::new("emails"),
-                filter: Box::new(Filter::or(a.clone(), b.clone())),
-            },
+            Filter::ValuePath { path: AttrPath::new("emails"), filter: Box::new(Filter::or(a.clone(), b.clone())) },
             "emails[a pr or b pr]",
         ),
         (
-            cmp(
-                AttrPath::new("displayName"),
-                CompareOp::Eq,
-                "q\" b\\ c\u{1} \u{7f} é/\n",
-            ),
+            cmp(AttrPath::new("displayName"), CompareOp::Eq, "q\" b\\ c\u{1} \u{7f} é/\n"),
             "displayName eq \"q\\\" b\\\\ c\\u0001 \u{7f} é/\\n\"",
         ),
         (
-            cmp(
-                AttrPath::new("n"),
-                CompareOp::Le,
-                Literal::Number(serde_json::Number::from_f64(0.1).unwrap()),
-            ),
+            cmp(AttrPath::new("n"), CompareOp::Le, Literal::Number(serde_json::Number::from_f64(0.1).unwrap())),
             "n le 0.1",
         ),
-        (
-            cmp(AttrPath::new("n"), CompareOp::Ge, Literal::Null),
-            "n ge null",
-        ),
+        (cmp(AttrPath::new("n"), CompareOp::Ge, Literal::Null), "n ge null"),
     ];
     for (tree, text) in rows {
         assert_eq!(tree.to_string(), text);
         assert_eq!(text.parse::<Filter>().unwrap(), tree, "{text}");
     }
-    assert_eq!(
-        Filter::or(a.clone(), Filter::and(b.clone(), Filter::negate(c.clone()))).depth(),
-        4
-    );
+    assert_eq!(Filter::or(a.clone(), Filter::and(b.clone(), Filter::negate(c.clone()))).depth(), 4);
     assert_eq!(a.depth(), 1);
     let chain: Filter = vec!["a pr"; 300].join(" and ").parse().unwrap();
     assert_eq!(chain.depth(), 300);
@@ -249,36 +199,24 @@ fn display_of_hand_built_trees_adds_only_needed_parentheses() {
 /// Attribute names the parser accepts (not `and`/`or`/`not`, which are keywords where a name goes).
 fn attr_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "userName", "emails", "value", "$ref", "x-y_z", "pr", "eq", "true", "null", "A1"
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(vec!["userName", "emails", "value", "$ref", "x-y_z", "pr", "eq", "true", "null", "A1"])
+            .prop_map(str::to_owned),
         "[a-zA-Z$][a-zA-Z0-9_-]{0,8}",
     ]
     .prop_filter("keywords are not attribute names", |n| {
-        !["and", "or", "not"]
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(n))
+        !["and", "or", "not"].iter().any(|k| k.eq_ignore_ascii_case(n))
     })
 }
 
 fn urn() -> impl Strategy<Value = Option<String>> {
     prop::option::of(
-        prop::sample::select(vec![
-            USER_SCHEMA,
-            ENTERPRISE_USER_SCHEMA,
-            "urn:example:custom-1.0:Thing",
-        ])
-        .prop_map(str::to_owned),
+        prop::sample::select(vec![USER_SCHEMA, ENTERPRISE_USER_SCHEMA, "urn:example:custom-1.0:Thing"])
+            .prop_map(str::to_owned),
     )
 }
 
 fn attr_path() -> impl Strategy<Value = AttrPath> {
-    (urn(), attr_name(), prop::option::of(attr_name())).prop_map(|(urn, name, sub)| AttrPath {
-        urn,
-        name,
-        sub,
-    })
+    (urn(), attr_name(), prop::option::of(attr_name())).prop_map(|(urn, name, sub)| AttrPath { urn, name, sub })
 }
 
 fn literal() -> impl Strategy<Value = Literal> {
@@ -286,8 +224,7 @@ fn literal() -> impl Strategy<Value = Literal> {
         any::<String>().prop_map(Literal::String),
         any::<i64>().prop_map(Literal::from),
         any::<u64>().prop_map(|n| Literal::Number(n.into())),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
-            .map(Literal::Number)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Literal::Number)),
         any::<bool>().prop_map(Literal::Bool),
         Just(Literal::Null),
     ]
@@ -297,10 +234,7 @@ fn op() -> impl Strategy<Value = CompareOp> {
     prop::sample::select(CompareOp::ALL.to_vec())
 }
 
-fn logic(
-    leaf: impl Strategy<Value = Filter> + 'static,
-    depth: u32,
-) -> impl Strategy<Value = Filter> {
+fn logic(leaf: impl Strategy<Value = Filter> + 'static, depth: u32) -> impl Strategy<Value = Filter> {
     leaf.prop_recursive(depth, 24, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(l, r)| Filter::and(l, r)),
@@ -324,11 +258,7 @@ fn element_filter() -> impl Strategy<Value = Filter> {
 }
 
 fn value_path_attr() -> impl Strategy<Value = AttrPath> {
-    (urn(), attr_name()).prop_map(|(urn, name)| AttrPath {
-        urn,
-        name,
-        sub: None,
-    })
+    (urn(), attr_name()).prop_map(|(urn, name)| AttrPath { urn, name, sub: None })
 }
 
 fn filter() -> impl Strategy<Value = Filter> {
@@ -343,21 +273,9 @@ fn filter() -> impl Strategy<Value = Filter> {
 
 fn patch_path() -> impl Strategy<Value = PatchPath> {
     prop_oneof![
-        attr_path().prop_map(|attr| PatchPath {
-            attr,
-            filter: None,
-            sub: None
-        }),
-        (
-            value_path_attr(),
-            element_filter(),
-            prop::option::of(attr_name())
-        )
-            .prop_map(|(attr, filter, sub)| PatchPath {
-                attr,
-                filter: Some(filter),
-                sub
-            }),
+        attr_path().prop_map(|attr| PatchPath { attr, filter: None, sub: None }),
+        (value_path_attr(), element_filter(), prop::option::of(attr_name()))
+            .prop_map(|(attr, filter, sub)| PatchPath { attr, filter: Some(filter), sub }),
     ]
 }
 
@@ -396,10 +314,7 @@ fn token_soup() -> impl Strategy<Value = String> {
         "日本",
         " ",
     ];
-    (
-        prop::collection::vec(prop::sample::select(tokens), 0..24),
-        any::<bool>(),
-    )
+    (prop::collection::vec(prop::sample::select(tokens), 0..24), any::<bool>())
         .prop_map(|(parts, spaced)| parts.join(if spaced { " " } else { "" }))
 }
 
@@ -408,15 +323,9 @@ fn token_soup() -> impl Strategy<Value = String> {
 fn never_panics(input: &str) -> std::result::Result<(), TestCaseError> {
     match input.parse::<Filter>() {
         Ok(f) => {
-            let again: Filter = f
-                .to_string()
-                .parse()
-                .map_err(|e: ScimError| TestCaseError::fail(e.detail))?;
+            let again: Filter = f.to_string().parse().map_err(|e: ScimError| TestCaseError::fail(e.detail))?;
             prop_assert_eq!(&again, &f);
-            let _ = f.matches(
-                &serde_json::json!({"userName": "x", "emails": [{"value": "é"}]}),
-                &USER_RESOURCE,
-            );
+            let _ = f.matches(&serde_json::json!({"userName": "x", "emails": [{"value": "é"}]}), &USER_RESOURCE);
             let _ = f.validate(&USER_RESOURCE);
         }
         Err(e) => {

@@ -24,7 +24,8 @@ fn check(body: Value, expected: Expect) {
             assert_eq!(Value::Object(user.attributes.clone()), attributes, "{body}");
             // The typed fields agree with the body.
             assert_eq!(Some(user.user_name.as_str()), attributes["userName"].as_str(), "{body}");
-            assert_eq!(Some(user.active), attributes["active"].as_bool(), "{body}");
+            // An absent `active` stays absent and means active.
+            assert_eq!(user.active, attributes.get("active").and_then(Value::as_bool).unwrap_or(true), "{body}");
             assert_eq!(user.external_id.as_deref(), attributes.get("externalId").and_then(Value::as_str));
             assert_eq!(user.display_name.as_deref(), attributes.get("displayName").and_then(Value::as_str));
             // Validation is idempotent: the canonical body is a valid body that parses to itself.
@@ -59,7 +60,7 @@ fn user_bodies() {
     use Expect::{Err, User};
     use ScimType::{InvalidSyntax, InvalidValue};
     let rows = vec![
-        (json!({"userName": "bjensen"}), User(json!({"userName": "bjensen", "active": true}))),
+        (json!({"userName": "bjensen"}), User(json!({"userName": "bjensen"}))),
         // Okta's create request, verbatim: `groups` is read-only, `password` never kept.
         (
             json!({
@@ -119,41 +120,41 @@ fn user_bodies() {
             json!({"schemas": [USER_SCHEMA], "userName": "x",
                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"Department": "Eng", "manager": {"value": "m1", "displayName": "Boss"}}}),
             User(
-                json!({"userName": "x", "active": true, ENTERPRISE_USER_SCHEMA: {"department": "Eng", "manager": {"value": "m1"}}}),
+                json!({"userName": "x", ENTERPRISE_USER_SCHEMA: {"department": "Eng", "manager": {"value": "m1"}}}),
             ),
         ),
         // A URN-qualified attribute at the top level.
         (
             json!({"userName": "x", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "42"}),
-            User(json!({"userName": "x", "active": true, ENTERPRISE_USER_SCHEMA: {"employeeNumber": "42"}})),
+            User(json!({"userName": "x", ENTERPRISE_USER_SCHEMA: {"employeeNumber": "42"}})),
         ),
         (
             json!({"userName": "x", "urn:ietf:params:scim:schemas:core:2.0:User:displayName": "X"}),
-            User(json!({"userName": "x", "active": true, "displayName": "X"})),
+            User(json!({"userName": "x", "displayName": "X"})),
         ),
         // Unknown attributes, sub-attributes and schemas are ignored; so are read-only ones.
         (
             json!({"userName": "x", "favoriteColor": "blue", "urn:okta:custom:1.0:User": {"a": 1},
                    "name": {"nickname": "y", "givenName": "G"}, "id": "abc", "meta": {"version": "W/\"3\""},
                    "groups": [{"value": "g1"}]}),
-            User(json!({"userName": "x", "active": true, "name": {"givenName": "G"}})),
+            User(json!({"userName": "x", "name": {"givenName": "G"}})),
         ),
         // Entra's booleans as strings.
         (json!({"userName": "x", "active": "False"}), User(json!({"userName": "x", "active": false}))),
         (json!({"userName": "x", "active": "TRUE"}), User(json!({"userName": "x", "active": true}))),
         (
             json!({"userName": "x", "emails": [{"value": "a@b.c", "primary": "true"}]}),
-            User(json!({"userName": "x", "active": true, "emails": [{"value": "a@b.c", "primary": true}]})),
+            User(json!({"userName": "x", "emails": [{"value": "a@b.c", "primary": true}]})),
         ),
         // Null means absent, and so do empty objects and arrays.
         (
             json!({"userName": "x", "displayName": null, "name": {"givenName": null}, "emails": [null], "active": null,
                    ENTERPRISE_USER_SCHEMA: {"department": null}}),
-            User(json!({"userName": "x", "active": true})),
+            User(json!({"userName": "x"})),
         ),
-        (json!({"userName": "  bjensen  "}), User(json!({"userName": "bjensen", "active": true}))),
-        (json!({"userName": "x", "password": 12}), User(json!({"userName": "x", "active": true}))),
-        (json!({"schemas": null, "userName": "x"}), User(json!({"userName": "x", "active": true}))),
+        (json!({"userName": "  bjensen  "}), User(json!({"userName": "bjensen"}))),
+        (json!({"userName": "x", "password": 12}), User(json!({"userName": "x"}))),
+        (json!({"schemas": null, "userName": "x"}), User(json!({"userName": "x"}))),
         // Errors.
         (json!([]), Err(InvalidSyntax, "a User must be a JSON object")),
         (json!("bjensen"), Err(InvalidSyntax, "a User must be a JSON object")),
@@ -340,13 +341,13 @@ fn rendering() {
     let rows = vec![
         (
             render_user(base, "u1", &plain, &meta(), &[]),
-            json!({"schemas": [USER_SCHEMA], "id": "u1", "userName": "bjensen", "active": true, "meta": user_meta("u1")}),
+            json!({"schemas": [USER_SCHEMA], "id": "u1", "userName": "bjensen", "meta": user_meta("u1")}),
         ),
         (
             render_user(base, "u2", &extended, &meta(), &groups),
             json!({
                 "schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], "id": "u2", "userName": "ann", "externalId": "e1",
-                "displayName": "Ann", "active": true, ENTERPRISE_USER_SCHEMA: {"department": "Eng"},
+                "displayName": "Ann", ENTERPRISE_USER_SCHEMA: {"department": "Eng"},
                 "groups": [{"value": "g1", "display": "Eng", "$ref": "https://h/scim/v2/Groups/g1", "type": "direct"}],
                 "meta": user_meta("u2")
             }),
