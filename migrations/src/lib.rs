@@ -4,6 +4,10 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261204_000001_scim;
+mod m20261205_000002_roles;
+mod m20261205_000003_secrets;
+
+pub use m20261205_000002_roles::SEED_RULES;
 
 /// The migrator the server and the admin CLI run at start-up.
 pub struct Migrator;
@@ -11,6 +15,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261204_000001_scim::Migration)]
+        vec![
+            Box::new(m20261204_000001_scim::Migration),
+            Box::new(m20261205_000002_roles::Migration),
+            Box::new(m20261205_000003_secrets::Migration),
+        ]
     }
 }

@@ -102,7 +102,7 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(Users::ExternalId).text().null())
                 .col(ColumnDef::new(Users::DisplayName).text().null())
                 .col(ColumnDef::new(Users::DisplayNameFolded).text().null())
-                .col(ColumnDef::new(Users::Active).boolean().not_null())
+                .col(ColumnDef::new(Users::Active).boolean().null())
                 .col(ColumnDef::new(Users::Body).text().not_null())
                 .col(ColumnDef::new(Users::Version).big_integer().not_null())
                 .col(ColumnDef::new(Users::CreatedAt).big_integer().not_null())

@@ -2,6 +2,8 @@
 //! configuration as the server (stackflow.toml, `STACKFLOW__*` variables), so both act on the same
 //! instance, and performs the same operations as the admin API.
 
+mod roles;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use provider::{IntegrationSettings, Provider};
@@ -31,6 +33,15 @@ enum Command {
     /// The Okta integration settings.
     #[command(subcommand)]
     Okta(OktaCommand),
+    /// Okta group → StackFlow role mappings.
+    #[command(subcommand)]
+    Mappings(roles::MappingsCommand),
+    /// StackFlow users.
+    #[command(subcommand)]
+    Users(roles::UsersCommand),
+    /// Groups pushed by Okta.
+    #[command(subcommand)]
+    Groups(roles::GroupsCommand),
 }
 
 #[derive(Subcommand)]
@@ -145,6 +156,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_settings(&s, cli.json);
         }
         Command::Okta(OktaCommand::Show) => print_settings(&provider.settings().await?, cli.json),
+        Command::Mappings(command) => return roles::mappings(&provider, command, cli.json).await,
+        Command::Users(command) => return roles::users(&provider, command, cli.json).await,
+        Command::Groups(command) => return roles::groups(&provider, command, cli.json).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,38 +17,47 @@ use std::pin::Pin;
 
 /// Registers the SCIM routes (relative to the `/scim/v2` scope).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Discovery documents are read-only: other methods get 405 (RFC 7644 §4), not 404.
-    let read_only =
-        |path: &str, get: actix_web::Route| web::resource(path).route(get).default_service(web::to(method_not_allowed));
+    // Known paths answer other methods with 405 (RFC 7644 §4 for discovery), not 404.
+    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
+    let read_only = |path: &str, get: actix_web::Route| resource(path).route(get);
     cfg.service(read_only("/ServiceProviderConfig", web::get().to(service_provider_config)))
         .service(read_only("/ResourceTypes", web::get().to(resource_types)))
         .service(read_only("/ResourceTypes/{id}", web::get().to(resource_type)))
         .service(read_only("/Schemas", web::get().to(schemas)))
         .service(read_only("/Schemas/{id}", web::get().to(schema)))
-        .route("/.search", web::post().to(search_all))
+        .service(resource("/.search").route(web::post().to(search_all)))
         .service(
             web::scope("/Users")
-                .route("", web::get().to(list_users))
-                .route("", web::post().to(create_user))
-                .route("/.search", web::post().to(search_users))
-                .route("/{id}", web::get().to(get_user))
-                .route("/{id}", web::put().to(replace_user))
-                .route("/{id}", web::patch().to(patch_user))
-                .route("/{id}", web::delete().to(delete_user)),
+                .service(resource("").route(web::get().to(list_users)).route(web::post().to(create_user)))
+                .service(resource("/.search").route(web::post().to(search_users)))
+                .service(
+                    resource("/{id}")
+                        .route(web::get().to(get_user))
+                        .route(web::put().to(replace_user))
+                        .route(web::patch().to(patch_user))
+                        .route(web::delete().to(delete_user)),
+                )
+                // A nested scope falls back to the App's default service (a bare 404), not ours.
+                .default_service(web::to(no_endpoint)),
         )
         .service(
             web::scope("/Groups")
-                .route("", web::get().to(list_groups))
-                .route("", web::post().to(create_group))
-                .route("/.search", web::post().to(search_groups))
-                .route("/{id}", web::get().to(get_group))
-                .route("/{id}", web::put().to(replace_group))
-                .route("/{id}", web::patch().to(patch_group))
-                .route("/{id}", web::delete().to(delete_group)),
+                .service(resource("").route(web::get().to(list_groups)).route(web::post().to(create_group)))
+                .service(resource("/.search").route(web::post().to(search_groups)))
+                .service(
+                    resource("/{id}")
+                        .route(web::get().to(get_group))
+                        .route(web::put().to(replace_group))
+                        .route(web::patch().to(patch_group))
+                        .route(web::delete().to(delete_group)),
+                )
+                .default_service(web::to(no_endpoint)),
         )
-        .default_service(web::to(|req: HttpRequest| async move {
-            ApiResult::<HttpResponse>::Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.path())).into())
-        }));
+        .default_service(web::to(no_endpoint));
+}
+
+async fn no_endpoint(req: HttpRequest) -> ApiResult<HttpResponse> {
+    Err(ScimError::not_found(format!("no SCIM endpoint at {}", req.path())).into())
 }
 
 /// Proof that the request carried a valid SCIM bearer token and that SCIM provisioning is enabled.

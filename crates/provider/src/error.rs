@@ -11,6 +11,12 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The role engine refused a role name or a set of mapping rules.
+    #[error(transparent)]
+    Role(#[from] rolemap::Error),
+    /// An operator's mapping change is refused (duplicate or conflicting rule, no such rule, ...).
+    #[error("{0}")]
+    Mapping(String),
 }
 
 /// `pub type Result<T>` of this crate.
@@ -28,6 +34,8 @@ impl Error {
             }
             Error::Store(store::Error::Invalid(msg)) => ScimError::invalid_value(msg.clone()),
             Error::Store(_) => ScimError::internal("internal error; see the server log"),
+            Error::Role(e) => ScimError::invalid_value(e.to_string()),
+            Error::Mapping(msg) => ScimError::invalid_value(msg.clone()),
         }
     }
 

@@ -1,6 +1,7 @@
 //! SCIM Groups: create, read, replace, patch, delete and list. Membership changes touch only the
 //! members they name; unknown member ids refuse the whole request (no dangling memberships).
 
+use crate::roles::{self, Cause};
 use crate::users::{changed_attributes, check_if_match, retrying, SCIM_ACTOR};
 use crate::{Error, Provider, Rendered, Result};
 use scim_core::schema::GROUP_RESOURCE;
@@ -43,27 +44,44 @@ fn distinct(members: &[Member]) -> Vec<Member> {
     members.iter().filter(|m| seen.insert(m.value.as_str())).cloned().collect()
 }
 
-/// Counts of a membership change, for the audit log.
+/// Counts of a membership change, for the audit log, and (when tracked) the users it touched.
 #[derive(Default)]
 struct MemberDelta {
     added: usize,
     removed: usize,
     cleared: bool,
+    /// Users added or removed, for role recomputation: filled only when `track` is on, because
+    /// clearing a group then costs a read of its previous members.
+    touched: Vec<String>,
 }
 
 /// Applies member operations in request order.
-async fn apply_member_ops<C: ConnectionTrait>(c: &C, group_id: &str, ops: &[MemberOp]) -> Result<MemberDelta> {
+async fn apply_member_ops<C: ConnectionTrait>(
+    c: &C,
+    group_id: &str,
+    ops: &[MemberOp],
+    track: bool,
+) -> Result<MemberDelta> {
     let mut delta = MemberDelta::default();
     for op in ops {
+        if track && matches!(op, MemberOp::RemoveAll | MemberOp::Replace(_)) {
+            delta.touched.extend(groups::member_ids(c, group_id).await?);
+        }
         match op {
             MemberOp::Add(members) => {
                 let members = distinct(members);
                 groups::add_members(c, group_id, &members).await?;
                 delta.added += members.len();
+                if track {
+                    delta.touched.extend(member_ids(&members));
+                }
             }
             MemberOp::Remove(ids) => {
                 groups::remove_members(c, group_id, ids).await?;
                 delta.removed += ids.len();
+                if track {
+                    delta.touched.extend(ids.iter().cloned());
+                }
             }
             MemberOp::RemoveAll => {
                 groups::remove_all_members(c, group_id).await?;
@@ -75,11 +93,17 @@ async fn apply_member_ops<C: ConnectionTrait>(c: &C, group_id: &str, ops: &[Memb
                 groups::add_members(c, group_id, &members).await?;
                 delta.cleared = true;
                 delta.added += members.len();
+                if track {
+                    delta.touched.extend(member_ids(&members));
+                }
             }
             MemberOp::RemoveMatching(filter) => {
                 let ids = matching_members(c, group_id, filter).await?;
                 groups::remove_members(c, group_id, &ids).await?;
                 delta.removed += ids.len();
+                if track {
+                    delta.touched.extend(ids);
+                }
             }
         }
     }
@@ -121,6 +145,7 @@ impl Provider {
         let (group, members) = Group::from_json(body)?;
         let id = uuid::Uuid::new_v4().to_string();
         let members = distinct(&members);
+        let sync = self.settings().await?.group_sync_effective();
         let now = store::time::now();
         let txn = self.store.write().await?;
         require_users(&*txn, &member_ids(&members)).await?;
@@ -128,6 +153,11 @@ impl Provider {
         groups::add_members(&*txn, &id, &members).await?;
         let detail = json!({ "displayName": group.display_name, "members": members.len() });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "group.created", "Group", Some(&id), detail)).await?;
+        if sync {
+            // Even without members: recomputing binds a name rule to the new group.
+            roles::recompute(&*txn, &member_ids(&members), Cause { actor: SCIM_ACTOR, reason: "group.created" })
+                .await?;
+        }
         let members = groups::members(&*txn, &id).await?;
         txn.commit().await?;
         Ok(self.render_group(&stored, Some(&members), &[], &[]))
@@ -159,6 +189,7 @@ impl Provider {
     {
         let (attrs, excluded) = answer;
         let with_members = scim_core::needs_attribute(&GROUP_RESOURCE, attrs, excluded, "members");
+        let sync = self.settings().await?.group_sync_effective();
         let (stored, members) = retrying(if_match, || async {
             let now = store::time::now();
             let txn = self.store.write().await?;
@@ -172,7 +203,7 @@ impl Provider {
                 }
             }
             require_users(&*txn, &to_check).await?;
-            let delta = apply_member_ops(&*txn, id, &ops).await?;
+            let mut delta = apply_member_ops(&*txn, id, &ops, sync).await?;
             let changed = changed_attributes(&current.group.attributes, &group.attributes);
             let stored = groups::update(&*txn, &current, &group, now).await?;
             let detail = json!({
@@ -183,6 +214,14 @@ impl Provider {
                 "membersCleared": delta.cleared,
             });
             audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, action, "Group", Some(id), detail)).await?;
+            if sync {
+                // A new name or externalId can change which rule matches the group: every member
+                // is affected.
+                if current.group.display_name != group.display_name || current.group.external_id != group.external_id {
+                    delta.touched.extend(groups::member_ids(&*txn, id).await?);
+                }
+                roles::recompute(&*txn, &delta.touched, Cause { actor: SCIM_ACTOR, reason: action }).await?;
+            }
             let members = if with_members { Some(groups::members(&*txn, id).await?) } else { None };
             txn.commit().await?;
             Ok((stored, members))
@@ -220,12 +259,21 @@ impl Provider {
 
     /// `DELETE /Groups/{id}`.
     pub async fn delete_group(&self, id: &str) -> Result<()> {
+        let sync = self.settings().await?.group_sync_effective();
         let now = store::time::now();
         let txn = self.store.write().await?;
         let current = groups::get(&*txn, id).await?.ok_or_else(|| not_found(id))?;
+        // Read before the memberships go.
+        let former_members = if sync { groups::member_ids(&*txn, id).await? } else { Vec::new() };
         groups::delete(&*txn, id).await?;
+        // A rule following this group by id would grant nothing from now on; matching by name again
+        // lets a group Okta re-pushes under the same name inherit the mapping.
+        store::roles::unbind_group(&*txn, id).await?;
         let detail = json!({ "displayName": current.group.display_name });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "group.deleted", "Group", Some(id), detail)).await?;
+        if sync {
+            roles::recompute(&*txn, &former_members, Cause { actor: SCIM_ACTOR, reason: "group.deleted" }).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

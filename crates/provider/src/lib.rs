@@ -10,12 +10,14 @@
 mod auth;
 mod error;
 mod groups;
+pub mod roles;
 mod search;
 pub mod settings;
 mod users;
 
 pub use auth::{TokenCheck, TokenGate};
 pub use error::{Error, Result};
+pub use roles::{Cause, MappingChange, MappingsView, UnmappedGroup, UserAccount, UserExplanation, UserRoleChange};
 pub use settings::IntegrationSettings;
 
 use scim_core::{ListLimits, ProviderCapabilities};

@@ -1,5 +1,6 @@
 //! SCIM Users: create, read, replace, patch, delete and list, each one transaction with its audit.
 
+use crate::roles::{self, Cause};
 use crate::{Error, Provider, Rendered, Result};
 use scim_core::schema::USER_RESOURCE;
 use scim_core::{AttrPath, ListQuery, PatchRequest, ScimError, User};
@@ -79,12 +80,18 @@ impl Provider {
     pub async fn create_user(&self, body: &Value) -> Result<Rendered> {
         let user = User::from_json(body)?;
         let id = uuid::Uuid::new_v4().to_string();
+        let sync = self.settings().await?.group_sync_effective();
         let now = store::time::now();
         let txn = self.store.write().await?;
         let stored = users::insert(&*txn, &id, &user, now).await?;
         let detail =
             json!({ "userName": user.user_name.as_str(), "externalId": user.external_id, "active": user.active });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "user.created", "User", Some(&id), detail)).await?;
+        if sync {
+            // A new user is in no group yet: this gives the default role, if one is set.
+            roles::recompute(&*txn, std::slice::from_ref(&id), Cause { actor: SCIM_ACTOR, reason: "user.created" })
+                .await?;
+        }
         txn.commit().await?;
         Ok(self.render_user(&stored, &[], &[], &[]))
     }
@@ -106,6 +113,7 @@ impl Provider {
     where
         F: Fn(&StoredUser) -> Result<User>,
     {
+        let sync = self.settings().await?.group_sync_effective();
         let stored = retrying(if_match, || async {
             let now = store::time::now();
             let txn = self.store.write().await?;
@@ -119,6 +127,11 @@ impl Provider {
                 detail["active"] = json!(new.active);
             }
             audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, action, "User", Some(id), detail)).await?;
+            if sync && !current.user.active && new.active {
+                // Reactivation: the rules may have changed while the user was deactivated.
+                let cause = Cause { actor: SCIM_ACTOR, reason: "user.reactivated" };
+                roles::recompute(&*txn, &[id.to_owned()], cause).await?;
+            }
             txn.commit().await?;
             Ok(stored)
         })

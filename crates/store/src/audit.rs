@@ -68,6 +68,25 @@ pub async fn append<C: ConnectionTrait>(c: &C, event: &AuditEvent) -> Result<()>
     Ok(())
 }
 
+/// Appends `events` in order, a few statements for many events (e.g. one role change per user of a
+/// group change).
+pub async fn append_many<C: ConnectionTrait>(c: &C, events: &[AuditEvent]) -> Result<()> {
+    // 7 parameters per row: 100 rows stay well below SQLite's bound-parameter limit.
+    for chunk in events.chunks(100) {
+        let rows = chunk.iter().map(|event| audit_events::ActiveModel {
+            id: NotSet,
+            at: Set(to_micros(event.at)),
+            actor: Set(event.actor.clone()),
+            action: Set(event.action.clone()),
+            resource_type: Set(event.resource_type.clone()),
+            resource_id: Set(event.resource_id.clone()),
+            detail: Set(event.detail.to_string()),
+        });
+        audit_events::Entity::insert_many(rows).exec_without_returning(c).await?;
+    }
+    Ok(())
+}
+
 /// The newest events first, at most `limit`, optionally only those about `resource_id` or older than
 /// event `before`.
 pub async fn recent<C: ConnectionTrait>(

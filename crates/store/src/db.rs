@@ -46,6 +46,22 @@ pub struct Store {
     /// SQLite allows one writer at a time; taking this lock before `BEGIN` turns would-be
     /// `SQLITE_BUSY` upgrade failures inside this process into an orderly queue.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// In-memory SQLite only: see [`MemoryAnchor`].
+    _memory_anchor: Option<Arc<MemoryAnchor>>,
+}
+
+/// A connection to an in-memory SQLite database held open outside the pool. The database lives
+/// only as long as some connection to it is open, and the pool closes (and later reopens) its
+/// connection when a query is cancelled mid-way, e.g. by a client that hangs up: without this
+/// anchor the reopened connection would find a new, empty database.
+struct MemoryAnchor {
+    _conn: std::sync::Mutex<sea_orm::sqlx::SqliteConnection>,
+}
+
+impl std::fmt::Debug for MemoryAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryAnchor")
+    }
 }
 
 /// A write transaction; on SQLite it also holds the writer lock until commit or rollback.
@@ -113,9 +129,20 @@ impl Store {
             Backend::Sqlite => Error::Config(format!("cannot open SQLite database '{}': {e}", redact_url(url))),
             Backend::Postgres => Error::Config(format!("cannot connect to PostgreSQL at '{}': {e}", redact_url(url))),
         })?;
+        let in_memory = backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        let memory_anchor = if in_memory {
+            // The pool's options name the database (sqlx gives `sqlite::memory:` a shared-cache name).
+            let pool_options = conn.get_sqlite_connection_pool().connect_options();
+            let anchor = <sea_orm::sqlx::SqliteConnection as sea_orm::sqlx::Connection>::connect_with(&pool_options)
+                .await
+                .map_err(|e| Error::Config(format!("cannot open SQLite database '{}': {e}", redact_url(url))))?;
+            Some(Arc::new(MemoryAnchor { _conn: std::sync::Mutex::new(anchor) }))
+        } else {
+            None
+        };
         Migrator::up(&conn, None).await?;
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store { conn, backend, write_lock })
+        Ok(Store { conn, backend, write_lock, _memory_anchor: memory_anchor })
     }
 
     /// The connection pool, for reads.

@@ -171,7 +171,8 @@ pub async fn remove_all_members<C: ConnectionTrait>(c: &C, group_id: &str) -> Re
 /// Runs a SCIM list query on groups. Members are loaded only when `with_members` (and then per
 /// group of the page), so `excludedAttributes=members` never reads memberships.
 pub async fn list<C: ConnectionTrait>(c: &C, q: &ListQuery, base_url: &str) -> Result<Page<StoredGroup>> {
-    let mentions_members = q.filter.as_ref().is_some_and(|f| f.to_string().to_lowercase().contains("members"));
+    let mentions_members = q.filter.as_ref().is_some_and(|f| f.to_string().to_lowercase().contains("members"))
+        || q.sort_by.as_ref().is_some_and(|p| p.name.eq_ignore_ascii_case("members"));
     query::run(c, Target::Groups, groups::Entity::find(), groups::Column::Id, q, |rows, render| async move {
         let groups = rows.into_iter().map(StoredGroup::from_row).collect::<Result<Vec<_>>>()?;
         let mut out = Vec::with_capacity(groups.len());

@@ -6,7 +6,10 @@
 //!
 //! Repositories are free functions over any [`sea_orm::ConnectionTrait`], so a caller composes several
 //! of them inside one transaction ([`Store::write`]). The store translates scim-core's filter AST to SQL
-//! ([`query`]) and knows nothing of HTTP.
+//! ([`query`]) and knows nothing of HTTP serving.
+//!
+//! Secrets needed in clear (the Okta API token, the OIDC client secret) live behind
+//! [`secrets::SecretStore`]: encrypted in this database by default, or in AWS Secrets Manager.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -15,6 +18,8 @@ mod db;
 pub mod entity;
 pub mod groups;
 pub mod query;
+pub mod roles;
+pub mod secrets;
 pub mod settings;
 pub mod time;
 pub mod tokens;
@@ -51,6 +56,39 @@ pub enum Error {
     /// Any other database failure.
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// A secret name outside the allowed shape (lowercase `[a-z0-9/-]` segments separated by `/`).
+    #[error("invalid secret name '{name}': {reason}")]
+    SecretName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The secret store cannot start: its key is missing, malformed or unsafely stored, or its
+    /// configuration is unusable. The message says what to fix; it never contains key material.
+    #[error("secret store: {0}")]
+    SecretConfig(String),
+    /// A stored secret cannot be decrypted: wrong key, or the stored row was modified or copied from
+    /// another name. Never a garbage value.
+    #[error("cannot decrypt secret {name}: {reason}")]
+    SecretUnreadable {
+        /// The logical secret name.
+        name: String,
+        /// Why, and what to check.
+        reason: String,
+    },
+    /// The remote secret backend (AWS Secrets Manager) refused or failed a call.
+    #[error("AWS Secrets Manager {operation} on {secret_id} failed ({code}): {message}")]
+    SecretBackend {
+        /// The API operation, e.g. `GetSecretValue`.
+        operation: &'static str,
+        /// The full secret id (prefix + name).
+        secret_id: String,
+        /// The AWS error code (e.g. `AccessDeniedException`) or the client-side failure kind.
+        code: String,
+        /// The service's or client's message; never the secret value.
+        message: String,
+    },
 }
 
 /// `pub type Result<T>` of this crate.

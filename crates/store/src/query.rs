@@ -7,11 +7,11 @@
 //! Attributes pushed down: `id`, `externalId`, `userName`, `displayName`, `active`, `emails.value`,
 //! `meta.created`, `meta.lastModified`, `members.value`, `groups.value`.
 
-use crate::entity::{group_members, user_emails, users};
+use crate::entity::{group_members, groups, users};
 use crate::{Error, Page, Result};
 use scim_core::schema::{ResourceType, GROUP_RESOURCE, USER_RESOURCE};
 use scim_core::{AttrPath, CompareOp, Filter, ListQuery, Literal, SortOrder};
-use sea_orm::sea_query::{Expr, LikeExpr, Query, SimpleExpr};
+use sea_orm::sea_query::{Expr, Func, LikeExpr, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use std::future::Future;
 
@@ -43,11 +43,8 @@ pub const MAX_IN_MEMORY_SORT: usize = 20_000;
 #[derive(Debug, Clone, Copy)]
 enum Col {
     /// A text column; `folded` columns hold lower-cased values (caseExact=false attributes).
-    Text {
-        col: (Tbl, &'static str),
-        folded: bool,
-        nullable: bool,
-    },
+    Text { col: (Tbl, &'static str), folded: bool, nullable: bool },
+    /// A nullable boolean (NULL when the document has no value).
     Bool((Tbl, &'static str)),
     /// Microseconds since the epoch.
     Time((Tbl, &'static str)),
@@ -170,12 +167,17 @@ fn compare(target: Target, path: &AttrPath, op: CompareOp, value: &Literal) -> O
             Some(Translation { expr, exact: folded || !is_like })
         }
         (Col::Bool(col), Literal::Bool(b)) => match op {
-            CompareOp::Eq => exact(col_ref(col).eq(*b)),
-            CompareOp::Ne => exact(col_ref(col).ne(*b)),
+            CompareOp::Eq => exact(col_ref(col).is_not_null().and(col_ref(col).eq(*b))),
+            CompareOp::Ne => exact(col_ref(col).is_null().or(col_ref(col).ne(*b))),
             _ => None,
         },
         (Col::Time(col), Literal::String(s)) => {
             let t = chrono::DateTime::parse_from_rfc3339(s).ok()?.with_timezone(&chrono::Utc);
+            // Stored instants are whole microseconds: a finer literal would be truncated (and, say,
+            // `ge` match the instant just before it). Such a literal is evaluated in Rust.
+            if t.timestamp_subsec_nanos() % 1_000 != 0 {
+                return None;
+            }
             let micros = crate::time::to_micros(t);
             let e = col_ref(col);
             exact(match op {
@@ -203,12 +205,23 @@ fn compare(target: Target, path: &AttrPath, op: CompareOp, value: &Literal) -> O
                 .and_where(Expr::col(group_members::Column::UserId).eq(s.clone()))
                 .to_owned(),
         )),
-        (Col::UserGroupValue, Literal::String(s)) if op == CompareOp::Eq => exact(in_subquery(
+        // `groups.value` is not caseExact (RFC 7643 §8.7.1): compare folded group ids, found in the
+        // (small) groups table so the membership index still serves the look-up. SQL's LOWER folds
+        // ASCII only, which is exact for ASCII literals; others are evaluated in Rust.
+        (Col::UserGroupValue, Literal::String(s)) if op == CompareOp::Eq && s.is_ascii() => exact(in_subquery(
             col_ref((Tbl::Users, "id")),
             Query::select()
                 .column(group_members::Column::UserId)
                 .from(group_members::Entity)
-                .and_where(Expr::col(group_members::Column::GroupId).eq(s.clone()))
+                .and_where(
+                    Expr::col(group_members::Column::GroupId).in_subquery(
+                        Query::select()
+                            .column(groups::Column::Id)
+                            .from(groups::Entity)
+                            .and_where(Expr::expr(Func::lower(Expr::col(groups::Column::Id))).eq(s.to_lowercase()))
+                            .to_owned(),
+                    ),
+                )
                 .to_owned(),
         )),
         _ => None,
@@ -219,10 +232,14 @@ fn present(target: Target, path: &AttrPath) -> Option<Translation> {
     let col = column(target, path)?;
     match col {
         Col::Text { col, nullable: true, .. } => exact(col_ref(col).is_not_null().and(col_ref(col).ne(""))),
-        Col::Text { nullable: false, .. } | Col::Bool(_) | Col::Time(_) => exact(always()),
+        Col::Bool(col) => exact(col_ref(col).is_not_null()),
+        Col::Text { nullable: false, .. } | Col::Time(_) => exact(always()),
+        // `emails pr` also holds for an element without a value, which the index does not see.
+        Col::EmailValue if path.sub.is_none() => None,
+        // An empty value is indexed but not present.
         Col::EmailValue => exact(in_subquery(
             col_ref((Tbl::Users, "id")),
-            Query::select().column(user_emails::Column::UserId).from(user_emails::Entity).to_owned(),
+            crate::users::email_subquery(crate::users::email_value_col().ne("")),
         )),
         Col::MemberValue => exact(in_subquery(
             col_ref((Tbl::Groups, "id")),
@@ -248,6 +265,21 @@ fn rebase(outer: &AttrPath, inner: &Filter) -> Filter {
     }
 }
 
+/// `filter` without its negated parts (`None` when nothing is left). Inside `attr[...]` each condition
+/// becomes "some element matches", so a negated one would become "no element matches": stronger than
+/// "the matching element does not", hence no longer a superset. Dropping it only widens.
+fn drop_negations(filter: &Filter) -> Option<Filter> {
+    match filter {
+        Filter::Not(_) => None,
+        Filter::And(a, b) => match (drop_negations(a), drop_negations(b)) {
+            (Some(a), Some(b)) => Some(Filter::and(a, b)),
+            (a, b) => a.or(b),
+        },
+        Filter::Or(a, b) => Some(Filter::or(drop_negations(a)?, drop_negations(b)?)),
+        _ => Some(filter.clone()),
+    }
+}
+
 /// Translates `filter` for `target`. `None` means SQL cannot narrow it at all.
 pub fn translate(target: Target, filter: &Filter) -> Option<Translation> {
     match filter {
@@ -268,7 +300,7 @@ pub fn translate(target: Target, filter: &Filter) -> Option<Translation> {
         }
         Filter::ValuePath { path, filter: inner } => {
             let single = matches!(**inner, Filter::Compare { .. } | Filter::Present(_));
-            let rebased = rebase(path, inner);
+            let rebased = rebase(path, &drop_negations(inner)?);
             // Only one condition on one element decides exactly: two conditions may hold on different
             // elements, which the per-column sub-selects cannot tell apart.
             match translate(target, &rebased)? {
@@ -348,7 +380,8 @@ where
     loop {
         let rows = select.clone().offset(chunk_start).limit(CHUNK).all(c).await?;
         let n = rows.len() as u64;
-        for (item, json) in load(rows, !exact).await? {
+        // Rendered whenever this loop runs: to evaluate an inexact filter, and to sort in memory.
+        for (item, json) in load(rows, true).await? {
             if !filter.is_none_or(|f| f.matches(&json, rt)) {
                 continue;
             }
@@ -393,7 +426,8 @@ pub(crate) async fn run_list<C: ConnectionTrait>(
     base_url: &str,
 ) -> Result<Page<crate::users::StoredUser>> {
     debug_assert_eq!(target, Target::Users);
-    let mentions_groups = q.filter.as_ref().is_some_and(|f| f.to_string().to_lowercase().contains("groups"));
+    let mentions_groups = q.filter.as_ref().is_some_and(|f| f.to_string().to_lowercase().contains("groups"))
+        || q.sort_by.as_ref().is_some_and(|p| p.name.eq_ignore_ascii_case("groups"));
     run(c, target, users::Entity::find(), users::Column::Id, q, |rows, render| async move {
         let users = crate::users::decode(rows)?;
         if !render {

@@ -151,6 +151,6 @@ mod tests {
         assert_eq!(t.len(), TOKEN_PREFIX.len() + 64);
         assert_eq!(hash(t), digest);
         assert_ne!(generate().1, digest);
-        assert_eq!(format!("{token:?}").contains(t), false, "Debug must not print the token");
+        assert!(!format!("{token:?}").contains(t), "Debug must not print the token");
     }
 }

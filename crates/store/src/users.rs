@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use scim_core::{GroupRef, ListQuery, Meta, User};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -46,11 +46,13 @@ fn active_model(id: &str, user: &User, version: i64, created: DateTime<Utc>, now
         external_id: Set(user.external_id.clone()),
         display_name: Set(user.display_name.clone()),
         display_name_folded: Set(user.display_name.as_deref().map(str::to_lowercase)),
-        active: Set(user.active),
+        active: Set(user.attributes.get("active").and_then(serde_json::Value::as_bool)),
         body: Set(serde_json::Value::Object(user.attributes.clone()).to_string()),
         version: Set(version),
         created_at: Set(to_micros(created)),
         updated_at: Set(to_micros(now)),
+        // Only the role engine writes the role (`crate::roles::set_role`): a SCIM write leaves it.
+        role: NotSet,
     }
 }
 

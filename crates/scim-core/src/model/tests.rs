@@ -119,9 +119,7 @@ fn user_bodies() {
         (
             json!({"schemas": [USER_SCHEMA], "userName": "x",
                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user": {"Department": "Eng", "manager": {"value": "m1", "displayName": "Boss"}}}),
-            User(
-                json!({"userName": "x", ENTERPRISE_USER_SCHEMA: {"department": "Eng", "manager": {"value": "m1"}}}),
-            ),
+            User(json!({"userName": "x", ENTERPRISE_USER_SCHEMA: {"department": "Eng", "manager": {"value": "m1"}}})),
         ),
         // A URN-qualified attribute at the top level.
         (

@@ -3,7 +3,9 @@
 pub mod audit_events;
 pub mod group_members;
 pub mod groups;
+pub mod role_mappings;
 pub mod scim_tokens;
+pub mod secrets;
 pub mod settings;
 pub mod user_emails;
 pub mod users;

@@ -14,11 +14,13 @@ pub struct Model {
     pub external_id: Option<String>,
     pub display_name: Option<String>,
     pub display_name_folded: Option<String>,
-    pub active: bool,
+    pub active: Option<bool>,
     pub body: String,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The effective StackFlow role (`rolemap::Role` name); `None` = no role (or not computed yet).
+    pub role: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
