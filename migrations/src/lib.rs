@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261204_000001_scim;
 mod m20261205_000002_roles;
 mod m20261205_000003_secrets;
+mod m20261205_000004_outbox;
 
 pub use m20261205_000002_roles::SEED_RULES;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_scim::Migration),
             Box::new(m20261205_000002_roles::Migration),
             Box::new(m20261205_000003_secrets::Migration),
+            Box::new(m20261205_000004_outbox::Migration),
         ]
     }
 }

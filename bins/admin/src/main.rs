@@ -2,12 +2,14 @@
 //! configuration as the server (stackflow.toml, `STACKFLOW__*` variables), so both act on the same
 //! instance, and performs the same operations as the admin API.
 
+mod mirror;
+mod okta;
 mod roles;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use provider::{IntegrationSettings, Provider};
-use secrecy::ExposeSecret;
+use okta::{OktaCommand, TokenCommand};
+use provider::Provider;
 use stackflow_server::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +35,8 @@ enum Command {
     /// The Okta integration settings.
     #[command(subcommand)]
     Okta(OktaCommand),
+    /// Diagnose the Okta guide's troubleshooting cases from stored facts; exits 1 on a failure.
+    Doctor,
     /// Okta group → StackFlow role mappings.
     #[command(subcommand)]
     Mappings(roles::MappingsCommand),
@@ -42,40 +46,12 @@ enum Command {
     /// Groups pushed by Okta.
     #[command(subcommand)]
     Groups(roles::GroupsCommand),
-}
-
-#[derive(Subcommand)]
-enum TokenCommand {
-    /// Generate a new token and print it once; the previous token stops working.
-    Generate,
-    /// Generate a new token; the previous one keeps working for --grace-seconds.
-    Rotate {
-        /// How long the previous token stays valid.
-        #[arg(long, default_value_t = 0)]
-        grace_seconds: u64,
-    },
-    /// Revoke every token: SCIM answers 401 until a new one is generated.
-    Revoke,
-    /// Whether a token is set.
-    Status,
-}
-
-#[derive(Subcommand)]
-enum OktaCommand {
-    /// Change the provisioning toggles (unnamed ones keep their value).
-    Configure {
-        /// Enable SCIM 2.0 provisioning (seed default: false).
-        #[arg(long)]
-        scim_enabled: Option<bool>,
-        /// Sync Okta groups to StackFlow roles (default: true when SCIM is enabled).
-        #[arg(long)]
-        group_sync: Option<bool>,
-        /// Deactivate the StackFlow user when Okta deprovisions it (default: true).
-        #[arg(long)]
-        deactivate_on_offboard: Option<bool>,
-    },
-    /// Show the current settings.
-    Show,
+    /// The Cognito mirror's delivery queue.
+    #[command(subcommand)]
+    Outbox(mirror::OutboxCommand),
+    /// The Cognito user pool mirror.
+    #[command(subcommand)]
+    Cognito(mirror::CognitoCommand),
 }
 
 #[tokio::main]
@@ -90,90 +66,17 @@ async fn main() -> ExitCode {
     }
 }
 
-fn print_settings(s: &IntegrationSettings, json: bool) {
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "scim_enabled": s.scim_enabled,
-                "group_sync": s.group_sync_effective(),
-                "deactivate_on_offboard": s.deactivate_on_offboard,
-            })
-        );
-    } else {
-        println!("SCIM Enabled:           {}", s.scim_enabled);
-        println!(
-            "Group Sync:             {}{}",
-            s.group_sync_effective(),
-            if s.group_sync.is_none() { " (default: follows SCIM Enabled)" } else { "" }
-        );
-        println!("Deactivate on Offboard: {}", s.deactivate_on_offboard);
-    }
-}
-
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     let provider: Provider = stackflow_server::provider_from_config(&config).await.context("opening the database")?;
     match cli.command {
-        Command::ScimToken(TokenCommand::Generate) => print_token(&provider, None, cli.json).await?,
-        Command::ScimToken(TokenCommand::Rotate { grace_seconds }) => {
-            print_token(&provider, Some(std::time::Duration::from_secs(grace_seconds)), cli.json).await?
-        }
-        Command::ScimToken(TokenCommand::Revoke) => {
-            let n = provider.tokens().revoke("admin-cli").await?;
-            if cli.json {
-                println!("{}", serde_json::json!({ "revoked": n }));
-            } else {
-                println!("revoked {n} token(s); SCIM requests are refused until `stackflow-admin scim-token generate`");
-            }
-        }
-        Command::ScimToken(TokenCommand::Status) => {
-            let set = provider.tokens().exists().await?;
-            if cli.json {
-                println!("{}", serde_json::json!({ "token_set": set }));
-            } else {
-                println!(
-                    "SCIM token: {}",
-                    if set { "set" } else { "not set (run: stackflow-admin scim-token generate)" }
-                );
-            }
-            if !set {
-                return Ok(ExitCode::FAILURE);
-            }
-        }
-        Command::Okta(OktaCommand::Configure { scim_enabled, group_sync, deactivate_on_offboard }) => {
-            let mut s = provider.settings().await?;
-            if let Some(v) = scim_enabled {
-                s.scim_enabled = v;
-            }
-            if let Some(v) = group_sync {
-                s.group_sync = Some(v);
-            }
-            if let Some(v) = deactivate_on_offboard {
-                s.deactivate_on_offboard = v;
-            }
-            provider.save_settings(&s, "admin-cli").await?;
-            print_settings(&s, cli.json);
-        }
-        Command::Okta(OktaCommand::Show) => print_settings(&provider.settings().await?, cli.json),
-        Command::Mappings(command) => return roles::mappings(&provider, command, cli.json).await,
-        Command::Users(command) => return roles::users(&provider, command, cli.json).await,
-        Command::Groups(command) => return roles::groups(&provider, command, cli.json).await,
+        Command::ScimToken(command) => okta::scim_token(&provider, command, cli.json).await,
+        Command::Okta(command) => okta::okta(&provider, command, cli.json).await,
+        Command::Doctor => okta::doctor(&provider, cli.json).await,
+        Command::Mappings(command) => roles::mappings(&provider, command, cli.json).await,
+        Command::Users(command) => roles::users(&provider, command, cli.json).await,
+        Command::Groups(command) => roles::groups(&provider, command, cli.json).await,
+        Command::Outbox(command) => mirror::outbox(&provider, &config, command, cli.json).await,
+        Command::Cognito(command) => mirror::cognito(&provider, &config, command, cli.json).await,
     }
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn print_token(provider: &Provider, grace: Option<std::time::Duration>, json: bool) -> anyhow::Result<()> {
-    let token = provider.tokens().generate("admin-cli", grace).await?;
-    if json {
-        println!("{}", serde_json::json!({ "token": token.expose_secret() }));
-    } else {
-        println!("{}", token.expose_secret());
-        eprintln!("This SCIM token is shown once. Paste it into Okta (Provisioning → Integration → API Token).");
-        match grace {
-            Some(g) if !g.is_zero() => eprintln!("The previous token keeps working for {} s.", g.as_secs()),
-            _ => eprintln!("The previous token no longer works."),
-        }
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The one place errors become HTTP responses: every SCIM failure is a SCIM Error JSON body with
-//! `Content-Type: application/scim+json`; a 401 also carries `WWW-Authenticate: Bearer`.
+//! `Content-Type: application/scim+json`; a 401 also carries `WWW-Authenticate: Bearer`. Admin API
+//! failures are JSON `{"error": "...", "field": "..."}` ([`AdminError`]).
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
@@ -51,6 +52,139 @@ impl ResponseError for ApiError {
 /// `Result` of handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// An admin API failure: `{"error": "...", "field": "..."}` (`field` only when one field is at fault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminError {
+    /// The HTTP status.
+    pub status: u16,
+    /// One line: what is wrong and what to do.
+    pub error: String,
+    /// The request field at fault, if any.
+    pub field: Option<String>,
+}
+
+impl AdminError {
+    /// An error with this status and message.
+    pub fn new(status: u16, error: impl Into<String>) -> Self {
+        AdminError { status, error: error.into(), field: None }
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl From<provider::Error> for AdminError {
+    fn from(e: provider::Error) -> Self {
+        use provider::Error as P;
+        if e.is_internal() {
+            tracing::error!(error = %e, "admin request failed");
+        }
+        match &e {
+            P::Field { field, .. } => {
+                AdminError { status: 400, error: e.to_string(), field: Some((*field).to_owned()) }
+            }
+            P::NotConfigured(msg) => AdminError::new(503, msg.clone()),
+            P::PartialSave(msg) => AdminError::new(500, msg.clone()),
+            P::Mapping(msg) => AdminError::new(400, msg.clone()),
+            P::Role(r) => AdminError::new(400, r.to_string()),
+            // Secret-store failures name the secret and the backend's error code, never a value:
+            // the administrator needs them to fix the backend.
+            P::Store(store::Error::SecretBackend { .. }) => AdminError::new(502, e.to_string()),
+            P::Store(store::Error::SecretConfig(_) | store::Error::SecretUnreadable { .. }) => {
+                AdminError::new(500, e.to_string())
+            }
+            _ => {
+                let scim = e.to_scim();
+                AdminError::new(scim.status, scim.detail)
+            }
+        }
+    }
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if self.status == 401 {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"StackFlow admin\""));
+        }
+        let mut body = serde_json::json!({ "error": self.error });
+        if let Some(field) = &self.field {
+            body["field"] = serde_json::Value::String(field.clone());
+        }
+        res.json(body)
+    }
+}
+
+/// `Result` of admin handlers.
+pub type AdminResult<T> = Result<T, AdminError>;
+
+/// A sign-in or token-exchange failure: RFC 6749 §5.2 JSON `{"error": "...", "error_description":
+/// "..."}`, never with a token or secret in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The RFC 6749 / RFC 8693 error code (`invalid_request`, `invalid_grant`, …).
+    pub error: &'static str,
+    /// One line for a human: what is wrong and what to do.
+    pub description: String,
+}
+
+impl OAuthError {
+    /// An error with this status, code and description.
+    pub fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { status, error, description: description.into() }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.description)
+    }
+}
+
+impl From<provider::Error> for OAuthError {
+    fn from(e: provider::Error) -> Self {
+        tracing::error!(error = %e, "sign-in failed");
+        OAuthError::new(500, "server_error", "internal error")
+    }
+}
+
+impl From<sso_bridge::Error> for OAuthError {
+    fn from(e: sso_bridge::Error) -> Self {
+        use sso_bridge::Error as B;
+        match &e {
+            B::IdTokenRejected(r) => OAuthError::new(400, "invalid_grant", format!("ID token refused: {r}")),
+            B::TokenEndpoint { error, .. } => {
+                OAuthError::new(400, "invalid_grant", format!("Okta refused the authorization code ({error})"))
+            }
+            _ => {
+                tracing::error!(error = %e, "sign-in failed upstream");
+                OAuthError::new(502, "temporarily_unavailable", e.to_string())
+            }
+        }
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(serde_json::json!({ "error": self.error, "error_description": self.description }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +212,45 @@ mod tests {
         check(ScimError::precondition_failed("v").into(), 412, None, false);
         check(ScimError::new(413, None, "too big").into(), 413, None, false);
         check(provider::Error::Store(store::Error::Config("x".into())).into(), 500, None, false);
+    }
+
+    fn check_admin(err: AdminError, status: u16, field: Option<&str>, contains: &str) {
+        let res = err.error_response();
+        assert_eq!(res.status().as_u16(), status);
+        assert_eq!(res.headers().contains_key(header::WWW_AUTHENTICATE), status == 401);
+        let body = res.into_body().try_into_bytes().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["field"].as_str(), field);
+        assert!(json["error"].as_str().unwrap().contains(contains), "{json}");
+    }
+
+    #[test]
+    fn admin_errors_are_json_with_the_field() {
+        let field = provider::Error::Field { field: "okta_domain", message: "type your-org.okta.com".into() };
+        check_admin(field.into(), 400, Some("okta_domain"), "your-org.okta.com");
+        check_admin(AdminError::new(401, "bootstrap token missing"), 401, None, "bootstrap");
+        check_admin(provider::Error::NotConfigured("no secret store".into()).into(), 503, None, "secret store");
+        check_admin(provider::Error::PartialSave("secrets saved".into()).into(), 500, None, "secrets saved");
+        check_admin(provider::Error::Store(store::Error::Db(sea_orm_err())).into(), 500, None, "internal error");
+    }
+
+    #[test]
+    fn oauth_errors_are_rfc6749_json() {
+        let check = |err: OAuthError, status: u16, code: &str| {
+            let res = err.error_response();
+            assert_eq!(res.status().as_u16(), status);
+            let body = res.into_body().try_into_bytes().unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["error"], code, "{json}");
+        };
+        let rejected = sso_bridge::Error::IdTokenRejected(sso_bridge::verify::Rejection::Expired);
+        check(rejected.into(), 400, "invalid_grant");
+        check(OAuthError::new(400, "invalid_request", "x"), 400, "invalid_request");
+        check(provider::Error::Store(store::Error::Config("x".into())).into(), 500, "server_error");
+        check(sso_bridge::Error::Client("x".into()).into(), 502, "temporarily_unavailable");
+    }
+
+    fn sea_orm_err() -> store::DbErr {
+        store::DbErr::Custom("boom".into())
     }
 }

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database answers too).
+//! `/healthz` (the process answers) and `/readyz` (the database answers too; it also says whether the
+//! Cognito mirror is on and, if so, how much its outbox holds).
 
 use crate::AppState;
 use actix_web::{web, HttpResponse};
@@ -15,7 +16,17 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.provider.store().ping().await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
+        Ok(()) => {
+            let mut body = json!({ "status": "ready", "database": "ok", "cognito": "off" });
+            if state.cognito {
+                // The mirror never blocks readiness: SCIM writes succeed while Cognito is down.
+                body["cognito"] = json!("on");
+                if let Ok(outbox) = store::outbox::status(state.provider.store().conn()).await {
+                    body["outbox"] = json!({ "pending": outbox.pending, "dead": outbox.dead });
+                }
+            }
+            HttpResponse::Ok().json(body)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable().json(json!({ "status": "not ready", "database": "unreachable" }))

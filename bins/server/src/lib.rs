@@ -1,20 +1,22 @@
 //! # stackflow-server
 //!
-//! The HTTP service of StackFlow's Okta integration: the SCIM 2.0 provider Okta drives (`/scim/v2`)
-//! and health endpoints. Thin: configuration, routing, authentication and error mapping; the work is
-//! done by the `provider` crate.
+//! The HTTP service of StackFlow's Okta integration: the SCIM 2.0 provider Okta drives (`/scim/v2`),
+//! the Okta sign-in bridge (`/auth/okta`) and health endpoints. Thin: configuration, routing,
+//! authentication and error mapping; the work is done by the `provider` and `sso-bridge` crates.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod admin;
 pub mod config;
 pub mod error;
 pub mod health;
 pub mod scim;
+pub mod sso;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
-use provider::{Provider, ProviderOptions};
+use provider::{Mirror, MirrorOptions, Provider, ProviderOptions};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use store::{DbOptions, Store};
@@ -27,6 +29,10 @@ pub struct AppState {
     pub provider: Provider,
     /// Largest accepted request body.
     pub body_limit: usize,
+    /// Whether the Cognito mirror is configured (reported by `/readyz`).
+    pub cognito: bool,
+    /// The admin API's bootstrap token (`None`: the admin API answers 503 saying how to set it).
+    pub admin_token: Option<secrecy::SecretString>,
 }
 
 /// Connects to (and migrates) the configured database and builds the provider.
@@ -35,7 +41,24 @@ pub async fn provider_from_config(config: &Config) -> anyhow::Result<Provider> {
     let store = Store::connect(config.database_url.expose_secret(), &options).await?;
     let mut provider_options = ProviderOptions::new(config.scim_base_url());
     provider_options.max_payload_size = config.body_limit as u64;
-    Ok(Provider::new(store, provider_options))
+    provider_options.group_patch_response = config.group_patch_response;
+    provider_options.cognito_outbox = config.cognito.is_some();
+    provider_options.okta_base_url_override = config.okta_base_url_override.clone();
+    provider_options.okta_timeout = config.okta_timeout;
+    let secrets = store::secrets::open(&config.secrets, &store).await.context("opening the secret store")?;
+    Ok(Provider::new(store, provider_options).with_secrets(secrets))
+}
+
+/// The Cognito mirror over `provider` when `[cognito]` is configured (`None`: mirror off). The admin
+/// CLI uses it for `cognito sync`; the server runs its worker.
+pub async fn mirror_from_config(config: &Config, provider: &Provider) -> anyhow::Result<Option<Mirror>> {
+    let Some(cognito) = &config.cognito else { return Ok(None) };
+    let client = sso_bridge::cognito::CognitoClient::connect(&cognito.pool).await?.with_rate_limit(cognito.rate_limit);
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "stackflow".to_owned());
+    let mut options = MirrorOptions::new(format!("{host}:{}", std::process::id()));
+    options.max_attempts = cognito.max_attempts;
+    options.max_backoff = cognito.retry_max;
+    Ok(Some(Mirror::new(provider.clone(), client, options)))
 }
 
 /// A built, bound server, ready to run.
@@ -43,6 +66,8 @@ pub struct Application {
     port: u16,
     server: Server,
     provider: Provider,
+    /// Stops the Cognito mirror worker (when one runs).
+    mirror_stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Application {
@@ -55,19 +80,41 @@ impl Application {
             config.public_base_url = format!("http://{addr}");
         }
         let provider = provider_from_config(&config).await?;
-        let state = web::Data::new(AppState { provider: provider.clone(), body_limit: config.body_limit });
+        let mirror = mirror_from_config(&config, &provider).await?;
+        // The sign-in bridge syncs a user's Cognito account on demand through the same mirror.
+        let sso_state = web::Data::new(sso::SsoState::new(&config, mirror.clone()));
+        let mirror_stop = match mirror {
+            Some(mirror) => {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                tokio::spawn(mirror.run(stopped));
+                Some(stop)
+            }
+            None => {
+                tracing::info!("Cognito mirror off ([cognito] not configured)");
+                None
+            }
+        };
+        let state = web::Data::new(AppState {
+            provider: provider.clone(),
+            body_limit: config.body_limit,
+            cognito: config.cognito.is_some(),
+            admin_token: config.admin_bootstrap_token.clone(),
+        });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(sso_state.clone())
                 .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("stackflow::http"))
                 .configure(health::configure)
                 .service(web::scope("/scim/v2").configure(scim::configure))
+                .service(web::scope("/admin/api").configure(admin::configure))
+                .service(web::scope("/auth/okta").configure(sso::configure))
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
-        Ok(Application { port: addr.port(), server: server.run(), provider })
+        Ok(Application { port: addr.port(), server: server.run(), provider, mirror_stop })
     }
 
     /// The port bound (useful with port 0).
@@ -82,6 +129,10 @@ impl Application {
 
     /// Runs until the server is stopped (SIGINT/SIGTERM stop it gracefully).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(stop) = self.mirror_stop {
+            let _ = stop.send(true);
+        }
+        result
     }
 }

@@ -321,6 +321,13 @@ async fn patch_group(
         .provider
         .patch_group(&id, &body.0, if_match(&req).as_deref(), &q.attributes, &q.excluded_attributes)
         .await?;
+    if state.provider.options().group_patch_response == provider::GroupPatchResponse::NoContent {
+        let mut res = HttpResponse::NoContent().finish();
+        if let Ok(v) = header::HeaderValue::from_str(&r.etag) {
+            res.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(res);
+    }
     Ok(resource(r))
 }
 

@@ -17,6 +17,20 @@ pub enum Error {
     /// An operator's mapping change is refused (duplicate or conflicting rule, no such rule, ...).
     #[error("{0}")]
     Mapping(String),
+    /// A settings field is invalid; the message says what to type.
+    #[error("{field}: {message}")]
+    Field {
+        /// The field, as named in the admin API (`okta_domain`, `api_token`, ...).
+        field: &'static str,
+        /// What is wrong and what to type instead.
+        message: String,
+    },
+    /// Something the operation needs is not configured (e.g. no secret store).
+    #[error("{0}")]
+    NotConfigured(String),
+    /// A save wrote the secrets but could not write the settings; the message says which and what to do.
+    #[error("{0}")]
+    PartialSave(String),
 }
 
 /// `pub type Result<T>` of this crate.
@@ -36,12 +50,25 @@ impl Error {
             Error::Store(_) => ScimError::internal("internal error; see the server log"),
             Error::Role(e) => ScimError::invalid_value(e.to_string()),
             Error::Mapping(msg) => ScimError::invalid_value(msg.clone()),
+            Error::Field { .. } => ScimError::invalid_value(self.to_string()),
+            Error::NotConfigured(msg) => ScimError::new(503, None, msg.clone()),
+            Error::PartialSave(msg) => ScimError::internal(msg.clone()),
         }
     }
 
     /// Whether this is a server-side failure worth logging at error level.
     pub fn is_internal(&self) -> bool {
-        matches!(self, Error::Store(store::Error::Db(_) | store::Error::Corrupt { .. } | store::Error::Config(_)))
+        matches!(
+            self,
+            Error::Store(
+                store::Error::Db(_)
+                    | store::Error::Corrupt { .. }
+                    | store::Error::Config(_)
+                    | store::Error::SecretConfig(_)
+                    | store::Error::SecretUnreadable { .. }
+                    | store::Error::SecretBackend { .. }
+            ) | Error::PartialSave(_)
+        )
     }
 }
 

@@ -1,9 +1,9 @@
 //! SCIM Groups: create, read, replace, patch, delete and list. Membership changes touch only the
 //! members they name; unknown member ids refuse the whole request (no dangling memberships).
 
-use crate::roles::{self, Cause};
+use crate::roles::Cause;
 use crate::users::{changed_attributes, check_if_match, retrying, SCIM_ACTOR};
-use crate::{Error, Provider, Rendered, Result};
+use crate::{Error, GroupPatchResponse, Provider, Rendered, Result};
 use scim_core::schema::GROUP_RESOURCE;
 use scim_core::{AttrPath, Filter, Group, ListQuery, Member, MemberOp, PatchRequest, ScimError};
 use serde_json::{json, Value};
@@ -155,8 +155,7 @@ impl Provider {
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "group.created", "Group", Some(&id), detail)).await?;
         if sync {
             // Even without members: recomputing binds a name rule to the new group.
-            roles::recompute(&*txn, &member_ids(&members), Cause { actor: SCIM_ACTOR, reason: "group.created" })
-                .await?;
+            self.recompute(&*txn, &member_ids(&members), Cause { actor: SCIM_ACTOR, reason: "group.created" }).await?;
         }
         let members = groups::members(&*txn, &id).await?;
         txn.commit().await?;
@@ -220,7 +219,7 @@ impl Provider {
                 if current.group.display_name != group.display_name || current.group.external_id != group.external_id {
                     delta.touched.extend(groups::member_ids(&*txn, id).await?);
                 }
-                roles::recompute(&*txn, &delta.touched, Cause { actor: SCIM_ACTOR, reason: action }).await?;
+                self.recompute(&*txn, &delta.touched, Cause { actor: SCIM_ACTOR, reason: action }).await?;
             }
             let members = if with_members { Some(groups::members(&*txn, id).await?) } else { None };
             txn.commit().await?;
@@ -250,7 +249,12 @@ impl Provider {
         excluded: &[AttrPath],
     ) -> Result<Rendered> {
         let request = PatchRequest::from_json(body)?;
-        self.modify_group(id, if_match, "group.patched", (attrs, excluded), |current| {
+        let asked_for_members = attrs.iter().any(|a| a.name.eq_ignore_ascii_case("members"));
+        let mut excluded = excluded.to_vec();
+        if self.options.group_patch_response != GroupPatchResponse::Full && !asked_for_members {
+            excluded.push(AttrPath { urn: None, name: "members".into(), sub: None });
+        }
+        self.modify_group(id, if_match, "group.patched", (attrs, &excluded), |current| {
             let patch = scim_core::patch_group(id, &current.group, &request)?;
             Ok((patch.group, patch.members))
         })
@@ -272,7 +276,7 @@ impl Provider {
         let detail = json!({ "displayName": current.group.display_name });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "group.deleted", "Group", Some(id), detail)).await?;
         if sync {
-            roles::recompute(&*txn, &former_members, Cause { actor: SCIM_ACTOR, reason: "group.deleted" }).await?;
+            self.recompute(&*txn, &former_members, Cause { actor: SCIM_ACTOR, reason: "group.deleted" }).await?;
         }
         txn.commit().await?;
         Ok(())

@@ -10,13 +10,17 @@
 mod auth;
 mod error;
 mod groups;
+pub mod integration;
+pub mod mirror;
 pub mod roles;
 mod search;
 pub mod settings;
+pub mod sso;
 mod users;
 
-pub use auth::{TokenCheck, TokenGate};
+pub use auth::{TokenCheck, TokenGate, TokenStatus};
 pub use error::{Error, Result};
+pub use mirror::{Mirror, MirrorOptions, SyncReport};
 pub use roles::{Cause, MappingChange, MappingsView, UnmappedGroup, UserAccount, UserExplanation, UserRoleChange};
 pub use settings::IntegrationSettings;
 
@@ -46,6 +50,33 @@ pub struct ProviderOptions {
     /// How long settings and token hashes are cached before re-reading the database, which bounds
     /// how fast another replica's change is seen.
     pub cache_ttl: Duration,
+    /// Whether writes append Cognito outbox records (the mirror is configured). Off, nothing is
+    /// queued: enabling the mirror later starts with `stackflow-admin cognito sync`.
+    pub cognito_outbox: bool,
+    /// What `PATCH /Groups/{id}` answers with.
+    pub group_patch_response: GroupPatchResponse,
+    /// Base URL of the Okta org used instead of `https://<okta_domain>` — for tests and emulators
+    /// only.
+    pub okta_base_url_override: Option<String>,
+    /// Timeout of each outbound Okta call (Save & Test).
+    pub okta_timeout: Duration,
+}
+
+/// The answer to a group PATCH. RFC 7644 §3.5.2 allows 200 with the resource (subject to the
+/// `attributes` parameter) or 204. Returning the member list makes every membership change cost the
+/// size of the group — a 100-member add to a 100,000-member group would answer with 100,000 members
+/// — so by default the group is returned without its members unless the request names `members` in
+/// `attributes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupPatchResponse {
+    /// 200 with the whole group, members included.
+    Full,
+    /// 200 with the group (new `meta.version`), members only when asked for with `attributes`.
+    #[default]
+    WithoutMembers,
+    /// 204 No Content (the ETag header still carries the new version).
+    NoContent,
 }
 
 impl ProviderOptions {
@@ -56,6 +87,10 @@ impl ProviderOptions {
             limits: ListLimits { default_count: 100, max_results: 1000 },
             max_payload_size: 1024 * 1024,
             cache_ttl: Duration::from_secs(2),
+            cognito_outbox: false,
+            group_patch_response: GroupPatchResponse::default(),
+            okta_base_url_override: None,
+            okta_timeout: sso_bridge::okta::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -67,6 +102,7 @@ pub struct Provider {
     options: std::sync::Arc<ProviderOptions>,
     settings: settings::SettingsCache,
     tokens: TokenGate,
+    secrets: Option<std::sync::Arc<dyn store::secrets::SecretStore>>,
 }
 
 impl Provider {
@@ -74,7 +110,14 @@ impl Provider {
     pub fn new(store: Store, options: ProviderOptions) -> Self {
         let settings = settings::SettingsCache::new(store.clone(), options.cache_ttl);
         let tokens = TokenGate::new(store.clone(), options.cache_ttl);
-        Provider { store, options: std::sync::Arc::new(options), settings, tokens }
+        Provider { store, options: std::sync::Arc::new(options), settings, tokens, secrets: None }
+    }
+
+    /// The provider with `secrets` as its secret store (the Okta API token, the OIDC client secret).
+    /// Without one, the operations that need a secret fail saying so.
+    pub fn with_secrets(mut self, secrets: std::sync::Arc<dyn store::secrets::SecretStore>) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// The store underneath.

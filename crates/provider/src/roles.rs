@@ -96,9 +96,39 @@ pub async fn recompute<C: ConnectionTrait>(c: &C, user_ids: &[String], cause: Ca
             });
         }
     }
-    // One UPDATE per distinct new role rather than one per user.
+    let user_names: BTreeMap<&str, &str> =
+        states.iter().map(|(id, state)| (id.as_str(), state.user_name.as_str())).collect();
+    persist(c, &changes, &user_names, cause).await?;
+    Ok(changes)
+}
+
+/// A user just created is in no group: its role is the instance's default role, if one is set.
+/// One query instead of a full recomputation (this is on the path of every Okta create).
+pub async fn assign_default_role<C: ConnectionTrait>(
+    c: &C,
+    user_id: &str,
+    user_name: &str,
+    cause: Cause<'_>,
+) -> Result<Option<RoleChange>> {
+    let Some(role) = repo::default_role(c).await? else {
+        return Ok(None);
+    };
+    let explanation = RoleMap::new(Vec::new(), Some(role))?.resolve(&[]).explanation();
+    let change = RoleChange { user: user_id.to_owned(), old: None, new: Some(role), explanation };
+    persist(c, std::slice::from_ref(&change), &BTreeMap::from([(user_id, user_name)]), cause).await?;
+    Ok(Some(change))
+}
+
+/// Stores role changes (one UPDATE per distinct new role rather than one per user) and appends one
+/// `user.role_changed` audit event per change.
+async fn persist<C: ConnectionTrait>(
+    c: &C,
+    changes: &[RoleChange],
+    user_names: &BTreeMap<&str, &str>,
+    cause: Cause<'_>,
+) -> Result<()> {
     let mut by_role: BTreeMap<Option<Role>, Vec<String>> = BTreeMap::new();
-    for change in &changes {
+    for change in changes {
         by_role.entry(change.new).or_default().push(change.user.clone());
     }
     for (role, users) in &by_role {
@@ -108,9 +138,8 @@ pub async fn recompute<C: ConnectionTrait>(c: &C, user_ids: &[String], cause: Ca
     let events: Vec<AuditEvent> = changes
         .iter()
         .map(|change| {
-            let user_name = states.get(&change.user).map(|s| s.user_name.as_str());
             let detail = json!({
-                "userName": user_name,
+                "userName": user_names.get(change.user.as_str()),
                 "old": change.old,
                 "new": change.new,
                 "cause": cause.reason,
@@ -120,7 +149,7 @@ pub async fn recompute<C: ConnectionTrait>(c: &C, user_ids: &[String], cause: Ca
         })
         .collect();
     audit::append_many(c, &events).await?;
-    Ok(changes)
+    Ok(())
 }
 
 /// Whether the account is usable, and the flag to show, given SCIM `active` and Deactivate on
@@ -424,8 +453,11 @@ impl Provider {
                 }
             };
             let reason = format!("role_mapping.{action}");
-            let changes =
-                if sync { recompute(&*txn, &affected, Cause { actor, reason: &reason }).await? } else { Vec::new() };
+            let changes = if sync {
+                self.recompute(&*txn, &affected, Cause { actor, reason: &reason }).await?
+            } else {
+                Vec::new()
+            };
             let (kind, value) = repo::matcher_to_row(&rule.matcher);
             let detail = json!({
                 "matcher": { "kind": kind, "value": value },

@@ -18,11 +18,23 @@ pub struct IntegrationSettings {
     pub group_sync: Option<bool>,
     /// Deactivate the StackFlow user when Okta deprovisions it (seed default: true).
     pub deactivate_on_offboard: bool,
+    /// The Okta org's host name, normalised by `sso_bridge::OktaDomain` (required for Save & Test).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub okta_domain: Option<String>,
+    /// The client ID of StackFlow's Okta OIDC app (SSO only). Its secret lives in the secret store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oidc_client_id: Option<String>,
 }
 
 impl Default for IntegrationSettings {
     fn default() -> Self {
-        IntegrationSettings { scim_enabled: false, group_sync: None, deactivate_on_offboard: true }
+        IntegrationSettings {
+            scim_enabled: false,
+            group_sync: None,
+            deactivate_on_offboard: true,
+            okta_domain: None,
+            oidc_client_id: None,
+        }
     }
 }
 
@@ -50,6 +62,17 @@ pub async fn load(store: &Store) -> Result<IntegrationSettings> {
 
 /// Saves `new` and audits which fields changed, in one transaction.
 pub async fn save(store: &Store, new: &IntegrationSettings, actor: &str) -> Result<()> {
+    save_with_secrets(store, new, &[], actor).await
+}
+
+/// Saves `new` and audits which fields changed — including the names (never the values) of the
+/// secrets written just before — in one transaction.
+pub(crate) async fn save_with_secrets(
+    store: &Store,
+    new: &IntegrationSettings,
+    secrets_written: &[&'static str],
+    actor: &str,
+) -> Result<()> {
     let now = store::time::now();
     let txn = store.write().await?;
     let old = match store::settings::get(&*txn, store::settings::OKTA_INTEGRATION).await? {
@@ -68,6 +91,13 @@ pub async fn save(store: &Store, new: &IntegrationSettings, actor: &str) -> Resu
     if old.deactivate_on_offboard != new.deactivate_on_offboard {
         changed.push("deactivate_on_offboard");
     }
+    if old.okta_domain != new.okta_domain {
+        changed.push("okta_domain");
+    }
+    if old.oidc_client_id != new.oidc_client_id {
+        changed.push("oidc_client_id");
+    }
+    changed.extend_from_slice(secrets_written);
     let detail = serde_json::json!({ "changed": changed, "new": value });
     store::audit::append(
         &*txn,

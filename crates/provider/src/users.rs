@@ -1,6 +1,7 @@
 //! SCIM Users: create, read, replace, patch, delete and list, each one transaction with its audit.
 
-use crate::roles::{self, Cause};
+use crate::mirror;
+use crate::roles::Cause;
 use crate::{Error, Provider, Rendered, Result};
 use scim_core::schema::USER_RESOURCE;
 use scim_core::{AttrPath, ListQuery, PatchRequest, ScimError, User};
@@ -88,10 +89,10 @@ impl Provider {
             json!({ "userName": user.user_name.as_str(), "externalId": user.external_id, "active": user.active });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "user.created", "User", Some(&id), detail)).await?;
         if sync {
-            // A new user is in no group yet: this gives the default role, if one is set.
-            roles::recompute(&*txn, std::slice::from_ref(&id), Cause { actor: SCIM_ACTOR, reason: "user.created" })
-                .await?;
+            let cause = Cause { actor: SCIM_ACTOR, reason: "user.created" };
+            crate::roles::assign_default_role(&*txn, &id, user.user_name.as_str(), cause).await?;
         }
+        mirror::enqueue_sync(&*txn, self.options.cognito_outbox, std::slice::from_ref(&id)).await?;
         txn.commit().await?;
         Ok(self.render_user(&stored, &[], &[], &[]))
     }
@@ -99,12 +100,12 @@ impl Provider {
     /// `GET /Users/{id}` with `attributes` / `excludedAttributes`.
     pub async fn get_user(&self, id: &str, attrs: &[AttrPath], excluded: &[AttrPath]) -> Result<Rendered> {
         let conn = self.store.conn();
-        let user = users::get(conn, id).await?.ok_or_else(|| not_found(id))?;
-        let groups = if scim_core::needs_attribute(&USER_RESOURCE, attrs, excluded, "groups") {
-            users::groups_of(conn, &[id]).await?.remove(id).unwrap_or_default()
+        let (user, groups) = if scim_core::needs_attribute(&USER_RESOURCE, attrs, excluded, "groups") {
+            users::get_with_groups(conn, id).await?
         } else {
-            Vec::new()
-        };
+            users::get(conn, id).await?.map(|u| (u, Vec::new()))
+        }
+        .ok_or_else(|| not_found(id))?;
         Ok(self.render_user(&user, &groups, attrs, excluded))
     }
 
@@ -130,8 +131,9 @@ impl Provider {
             if sync && !current.user.active && new.active {
                 // Reactivation: the rules may have changed while the user was deactivated.
                 let cause = Cause { actor: SCIM_ACTOR, reason: "user.reactivated" };
-                roles::recompute(&*txn, &[id.to_owned()], cause).await?;
+                self.recompute(&*txn, &[id.to_owned()], cause).await?;
             }
+            mirror::enqueue_sync(&*txn, self.options.cognito_outbox, &[id.to_owned()]).await?;
             txn.commit().await?;
             Ok(stored)
         })
@@ -163,6 +165,7 @@ impl Provider {
         users::delete(&*txn, id).await?;
         let detail = json!({ "userName": current.user.user_name.as_str() });
         audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, "user.deleted", "User", Some(id), detail)).await?;
+        mirror::enqueue_delete(&*txn, self.options.cognito_outbox, id, current.user.user_name.as_str()).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -1,10 +1,19 @@
 //! # sso-bridge
 //!
-//! The Okta side of StackFlow's Okta integration: today the validated [`OktaDomain`] every Okta call
-//! is built from; the OIDC login, ID-token verification, Cognito token issuance and the Okta
-//! management-API client grow here. It talks HTTP/AWS and never touches the database.
+//! The Okta side of StackFlow's Okta integration: the validated [`OktaDomain`] every Okta call is
+//! built from and the [`okta::OktaClient`] that checks the management API token and reads the OIDC
+//! discovery document and JWKS (the "Save & Test" checks); [`oidc`] the OIDC login, [`verify`]
+//! ID-token verification, [`tokens`] Cognito token issuance; [`cognito`] mirrors StackFlow users into
+//! a Cognito user pool.
+//! It talks HTTP/AWS and never touches the database.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod cognito;
+pub mod oidc;
+pub mod okta;
+pub mod tokens;
+pub mod verify;
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,6 +21,21 @@ use std::str::FromStr;
 /// Errors of the bridge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
+    /// A Cognito call failed. `retryable` is set for throttling, 5xx and connection failures.
+    #[error("Cognito {operation} failed ({code}): {message}")]
+    Cognito {
+        /// The API operation, e.g. `AdminCreateUser`.
+        operation: &'static str,
+        /// The AWS error code or the client-side failure kind.
+        code: String,
+        /// The service's or client's message.
+        message: String,
+        /// Whether trying again later may succeed.
+        retryable: bool,
+    },
+    /// The `[cognito]` configuration is unusable.
+    #[error("cognito configuration: {0}")]
+    InvalidCognitoConfig(String),
     /// The Okta domain is not a host name such as `your-org.okta.com`.
     #[error("invalid Okta domain '{input}': {reason}; type the host only, e.g. your-org.okta.com")]
     InvalidDomain {
@@ -20,6 +44,58 @@ pub enum Error {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The Okta org could not be reached: DNS, TCP connect or TLS failed.
+    #[error("{url} is unreachable: {reason}")]
+    Unreachable {
+        /// The URL called.
+        url: String,
+        /// What failed (never a credential).
+        reason: String,
+    },
+    /// Okta did not answer within the timeout.
+    #[error("{url} did not answer within {millis} ms")]
+    Timeout {
+        /// The URL called.
+        url: String,
+        /// The timeout, in milliseconds.
+        millis: u128,
+    },
+    /// Okta refused the API token (401): it is invalid, expired or revoked.
+    #[error("{url} refused the API token (401)")]
+    Unauthorized {
+        /// The URL called.
+        url: String,
+    },
+    /// Okta answered with an unexpected status.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL called.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Okta's answer is not the document expected.
+    #[error("{url} answered with an unreadable document: {reason}")]
+    Malformed {
+        /// The URL called.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The client could not be built or the base URL is unusable.
+    #[error("Okta client: {0}")]
+    Client(String),
+    /// The token endpoint refused the request (RFC 6749 §5.2 `error`, e.g. `invalid_grant`).
+    #[error("{url} refused the code exchange: {error}")]
+    TokenEndpoint {
+        /// The token endpoint.
+        url: String,
+        /// The OAuth error code.
+        error: String,
+    },
+    /// An ID token was refused (the token itself is never part of the error).
+    #[error("ID token refused: {0}")]
+    IdTokenRejected(verify::Rejection),
 }
 
 /// `pub type Result<T>` of this crate.

@@ -20,8 +20,9 @@ pub enum Backend {
 /// Pool and locking options.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// Largest pool size (PostgreSQL; SQLite file databases use it for readers).
-    pub max_connections: u32,
+    /// Largest pool size. `None`: 16 on PostgreSQL; 4 on SQLite, where every connection is a thread
+    /// of its own with its own page cache, and more readers than cores only add context switches.
+    pub max_connections: Option<u32>,
     /// How long SQLite waits on a lock held by another process before failing.
     pub busy_timeout: Duration,
     /// How long to wait for a pooled connection.
@@ -31,7 +32,7 @@ pub struct DbOptions {
 impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
-            max_connections: 16,
+            max_connections: None,
             busy_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(10),
         }
@@ -105,7 +106,7 @@ impl Store {
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
                 // Every connection to `sqlite::memory:` is a separate database: keep exactly one,
                 // forever. A file database gets a reader pool.
-                let max = if in_memory { 1 } else { options.max_connections.max(2) };
+                let max = if in_memory { 1 } else { options.max_connections.unwrap_or(4).max(2) };
                 opts.max_connections(max).min_connections(if in_memory { 1 } else { 0 });
                 if in_memory {
                     // Ten years: "never" without overflowing `Instant` arithmetic.
@@ -122,7 +123,7 @@ impl Store {
                 });
             }
             Backend::Postgres => {
-                opts.max_connections(options.max_connections).min_connections(1);
+                opts.max_connections(options.max_connections.unwrap_or(16)).min_connections(1);
             }
         }
         let conn = Database::connect(opts).await.map_err(|e| match backend {

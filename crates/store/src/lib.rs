@@ -17,6 +17,7 @@ pub mod audit;
 mod db;
 pub mod entity;
 pub mod groups;
+pub mod outbox;
 pub mod query;
 pub mod roles;
 pub mod secrets;

@@ -120,6 +120,88 @@ pub async fn any<C: ConnectionTrait>(c: &C, now: DateTime<Utc>) -> Result<bool> 
     Ok(!active(c, now).await?.is_empty())
 }
 
+/// A stored token as the status report shows it (never its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Row id.
+    pub id: String,
+    /// When it was generated.
+    pub created_at: DateTime<Utc>,
+    /// Until when it verifies (`None`: until replaced or revoked).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The last request it authenticated (flushed from memory every few seconds).
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Every stored token, newest first.
+pub async fn list<C: ConnectionTrait>(c: &C) -> Result<Vec<TokenRecord>> {
+    use sea_orm::QueryOrder;
+    let rows = scim_tokens::Entity::find().order_by_desc(scim_tokens::Column::CreatedAt).all(c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| TokenRecord {
+            id: row.id,
+            created_at: crate::time::from_micros(row.created_at),
+            expires_at: row.expires_at.map(crate::time::from_micros),
+            last_used_at: row.last_used_at.map(crate::time::from_micros),
+        })
+        .collect())
+}
+
+/// Records that token `id` authenticated a request at `at` (kept only if later than what is stored).
+pub async fn record_use<C: ConnectionTrait>(c: &C, id: &str, at: DateTime<Utc>) -> Result<()> {
+    let at = to_micros(at);
+    scim_tokens::Entity::update_many()
+        .col_expr(scim_tokens::Column::LastUsedAt, sea_orm::sea_query::Expr::value(at))
+        .filter(scim_tokens::Column::Id.eq(id))
+        .filter(
+            Condition::any().add(scim_tokens::Column::LastUsedAt.is_null()).add(scim_tokens::Column::LastUsedAt.lt(at)),
+        )
+        .exec(c)
+        .await?;
+    Ok(())
+}
+
+/// Settings key of the rejected-token counter.
+pub const REJECTIONS_KEY: &str = "scim_token.rejections";
+
+/// SCIM requests refused for a wrong token since the current token was generated. The presented
+/// tokens themselves are never stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejections {
+    /// How many.
+    pub count: u64,
+    /// The first one.
+    pub since: Option<DateTime<Utc>>,
+    /// The latest one.
+    pub last: Option<DateTime<Utc>>,
+}
+
+/// The rejected-token counter.
+pub async fn rejections<C: ConnectionTrait>(c: &C) -> Result<Rejections> {
+    Ok(crate::settings::get(c, REJECTIONS_KEY).await?.and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default())
+}
+
+/// Adds `delta` to the rejected-token counter (one small row, read and written in the caller's
+/// transaction).
+pub async fn add_rejections<C: ConnectionTrait>(c: &C, delta: &Rejections, now: DateTime<Utc>) -> Result<()> {
+    let mut r = rejections(c).await?;
+    r.count += delta.count;
+    r.since = match (r.since, delta.since) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    r.last = r.last.max(delta.last);
+    let value = serde_json::to_value(&r).unwrap_or_default();
+    crate::settings::put(c, REJECTIONS_KEY, &value, now).await
+}
+
+/// Resets the rejected-token counter (a new token was generated, or all were revoked).
+pub async fn reset_rejections<C: ConnectionTrait>(c: &C, now: DateTime<Utc>) -> Result<()> {
+    let value = serde_json::to_value(Rejections::default()).unwrap_or_default();
+    crate::settings::put(c, REJECTIONS_KEY, &value, now).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,22 @@ pub async fn get<C: ConnectionTrait>(c: &C, id: &str) -> Result<Option<StoredUse
     users::Entity::find_by_id(id.to_owned()).one(c).await?.map(StoredUser::from_row).transpose()
 }
 
+/// The user with id `id` and its groups (sorted by name), in one query.
+pub async fn get_with_groups<C: ConnectionTrait>(c: &C, id: &str) -> Result<Option<(StoredUser, Vec<GroupRef>)>> {
+    let rows = users::Entity::find_by_id(id.to_owned()).find_also_linked(users::UserToGroups).all(c).await?;
+    let mut rows = rows.into_iter();
+    let Some((row, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let mut groups: Vec<GroupRef> = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, g)| g))
+        .map(|g| GroupRef { id: g.id, display: g.display_name })
+        .collect();
+    groups.sort_by_cached_key(|g| (g.display.to_lowercase(), g.id.clone()));
+    Ok(Some((StoredUser::from_row(row)?, groups)))
+}
+
 /// The user whose userName is `user_name` (any letter case), if any.
 pub async fn find_by_user_name<C: ConnectionTrait>(c: &C, user_name: &str) -> Result<Option<StoredUser>> {
     users::Entity::find()
@@ -181,6 +197,17 @@ pub async fn existing_ids<C: ConnectionTrait>(c: &C, ids: &[String]) -> Result<H
         found.extend(rows);
     }
     Ok(found)
+}
+
+/// Every user id, in id order (for a full reconciliation).
+pub async fn all_ids<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .order_by_asc(users::Column::Id)
+        .into_tuple::<String>()
+        .all(c)
+        .await?)
 }
 
 /// How many users there are.

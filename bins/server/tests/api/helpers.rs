@@ -39,6 +39,36 @@ pub struct TestApp {
     pub provider: Provider,
     /// The PostgreSQL server and the database created for this test, dropped with the app.
     postgres: Option<(String, String)>,
+    /// Holds the local secret backend's key file of this test.
+    _secrets_dir: tempfile::TempDir,
+}
+
+/// The admin API bootstrap token every test server is configured with.
+pub const ADMIN_TOKEN: &str = "test-admin-bootstrap-token-0123456789";
+
+impl TestApp {
+    /// An admin API request (`/admin/api{path}`) with the bootstrap token and an optional JSON body.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<&Value>) -> Resp {
+        self.admin_with_token(method, path, body, Some(ADMIN_TOKEN)).await
+    }
+
+    /// An admin API request with the given token (`None`: no `Authorization`).
+    pub async fn admin_with_token(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}/admin/api{path}", self.root));
+        if let Some(token) = token {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if let Some(body) = body {
+            req = req.header(CONTENT_TYPE, "application/json").body(body.to_string());
+        }
+        send(req).await
+    }
 }
 
 impl Drop for TestApp {
@@ -289,7 +319,19 @@ fn with_database(url: &str, name: &str) -> String {
 
 /// Starts the server on a random port with SCIM enabled and a fresh token.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with `configure` applied to the test configuration first (e.g. `[cognito]`).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::for_test();
+    let secrets_dir = tempfile::tempdir().expect("temporary directory");
+    config.secrets = store::secrets::SecretsConfig::Local {
+        key_file: secrets_dir.path().join("stackflow-secrets.key"),
+        key_env: None,
+    };
+    config.admin_bootstrap_token = Some(SecretString::from(ADMIN_TOKEN));
+    configure(&mut config);
     let mut postgres = None;
     if let Ok(url) = std::env::var(DATABASE_URL_VAR) {
         let url = url.trim();
@@ -318,6 +360,7 @@ pub async fn spawn_app() -> TestApp {
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
         provider,
         postgres,
+        _secrets_dir: secrets_dir,
     }
 }
 

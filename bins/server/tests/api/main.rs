@@ -2,10 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod cognito;
 mod discovery;
 mod errors;
 mod helpers;
+mod integration_hub;
 mod lists;
 mod okta_groups;
 mod okta_users;
 mod roles;
+mod sso;

@@ -230,3 +230,24 @@ async fn group_put_and_entra_member_removal() {
     app.patch(&format!("/Groups/{gid}"), &clear).await.scim(200);
     assert!(app.member_ids(&gid).await.is_empty());
 }
+
+/// A group PATCH answers with the group and its new version but, by default, without the member
+/// list (which would make every membership change cost the size of the group); `attributes=members`
+/// asks for it.
+#[tokio::test]
+async fn group_patch_answers_without_members_unless_asked() {
+    let app = spawn_app().await;
+    let uid = id_of(&app.create_user("carol@example.com").await);
+    let gid = id_of(&app.create_group("StackFlow-Viewers").await);
+    let add = patch(json!([{ "op": "add", "path": "members", "value": [{ "value": uid }] }]));
+
+    let res = app.patch(&format!("/Groups/{gid}"), &add).await.scim(200);
+    assert!(res.body.get("members").is_none(), "{}", res.body);
+    assert_eq!(res.body["displayName"], "StackFlow-Viewers");
+    assert_eq!(res.header("etag"), res.body["meta"]["version"].as_str().expect("meta.version"));
+    assert_eq!(res.body["meta"]["version"], "W/\"2\"");
+
+    let res = app.patch(&format!("/Groups/{gid}?attributes=members"), &add).await.scim(200);
+    assert_eq!(res.body["members"][0]["value"], json!(uid), "{}", res.body);
+    assert_eq!(app.member_ids(&gid).await, vec![uid]);
+}

@@ -207,3 +207,17 @@ async fn new_users_get_the_default_role() {
     user_id(&app, "erin@example.com").await;
     check("default role", role(&app, "erin@example.com").await, Some(Role::Viewer));
 }
+
+/// With an instance-wide default role, a user Okta creates (in no group yet) gets it at once, and a
+/// mapped group still outranks it.
+#[tokio::test]
+async fn a_new_user_gets_the_default_role() {
+    let app = spawn_app().await;
+    let conn = app.provider.store().conn();
+    store::roles::set_default_role(conn, Some(Role::Viewer), store::time::now()).await.expect("default role");
+    let ada = user_id(&app, "ada@example.com").await;
+    check("default role on create", role(&app, "ada@example.com").await, Some(Role::Viewer));
+    check("audited", role_events(&app, &ada).await, 1);
+    push_group(&app, "StackFlow-Agents", &[&ada]).await;
+    check("mapped group wins", role(&app, "ada@example.com").await, Some(Role::ItsmAgent));
+}

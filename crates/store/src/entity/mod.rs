@@ -3,6 +3,7 @@
 pub mod audit_events;
 pub mod group_members;
 pub mod groups;
+pub mod outbox;
 pub mod role_mappings;
 pub mod scim_tokens;
 pub mod secrets;

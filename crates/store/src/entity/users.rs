@@ -24,6 +24,28 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::group_members::Entity")]
+    Memberships,
+}
+
+impl Related<super::group_members::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Memberships.def()
+    }
+}
+
+/// users → group_members → groups: a user with its groups in one query.
+#[derive(Debug)]
+pub struct UserToGroups;
+
+impl Linked for UserToGroups {
+    type FromEntity = Entity;
+    type ToEntity = super::groups::Entity;
+
+    fn link(&self) -> Vec<RelationDef> {
+        vec![Relation::Memberships.def(), super::group_members::Relation::Group.def()]
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

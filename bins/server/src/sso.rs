@@ -1,0 +1,377 @@
+//! The Okta sign-in bridge under `/auth/okta`: `GET /login` sends the browser to Okta (code flow,
+//! PKCE S256, `state`, `nonce`), `GET /callback` turns Okta's answer into Cognito tokens in cookies,
+//! `POST /token` exchanges an Okta ID token for Cognito tokens (RFC 8693).
+//!
+//! Started sign-ins (`state` → nonce, PKCE verifier, `return_to`) are kept **in this process's
+//! memory**, single use, for `sso.state_ttl_seconds`; so are the ID tokens already exchanged. That is
+//! right for one replica; several replicas need sticky sessions on `/auth/okta` (or moving these two
+//! maps to the database).
+
+use crate::error::OAuthError;
+use crate::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use provider::sso::OktaIdentity;
+use provider::{Mirror, UserAccount};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use sso_bridge::oidc::{OidcClient, OidcSettings};
+use sso_bridge::tokens::{CognitoTokens, TokenIssuer};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The RFC 8693 grant type.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// The subject token type accepted: an Okta ID token.
+pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
+/// The issued token type.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// The callback path, registered in Okta as the OIDC app's redirect URI.
+pub const CALLBACK_PATH: &str = "/auth/okta/callback";
+/// How long a discovered OIDC client is reused before discovery (and the settings) are read again.
+const CLIENT_TTL: Duration = Duration::from_secs(60);
+/// At most this many sign-ins may be pending at once (bounds memory under a flood of /login).
+const MAX_PENDING: usize = 10_000;
+
+struct Pending {
+    nonce: SecretString,
+    pkce_verifier: SecretString,
+    return_to: String,
+    started: Instant,
+}
+
+/// The bridge's state: configuration, the cached OIDC client, pending sign-ins, used ID tokens.
+pub struct SsoState {
+    issuer_url: Option<String>,
+    public_base_url: String,
+    state_ttl: Duration,
+    timeout: Duration,
+    mirror: Option<Mirror>,
+    issuer: Option<TokenIssuer>,
+    client: tokio::sync::Mutex<Option<(Instant, Arc<OidcClient>)>>,
+    pending: Mutex<HashMap<String, Pending>>,
+    exchanged: Mutex<HashMap<String, u64>>,
+}
+
+impl SsoState {
+    /// The bridge for `config`, issuing Cognito tokens through `mirror`'s pool (`None`: sign-in
+    /// answers 503).
+    pub fn new(config: &crate::Config, mirror: Option<Mirror>) -> SsoState {
+        let issuer = match (&mirror, &config.sso.cognito_app_client_id) {
+            (Some(m), Some(app)) => Some(TokenIssuer::new(m.client().clone(), app.clone())),
+            _ => None,
+        };
+        SsoState {
+            issuer_url: config.sso.issuer_url.clone(),
+            public_base_url: config.public_base_url.clone(),
+            state_ttl: config.sso.state_ttl,
+            timeout: config.okta_timeout,
+            mirror,
+            issuer,
+            client: tokio::sync::Mutex::new(None),
+            pending: Mutex::new(HashMap::new()),
+            exchanged: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn oidc(&self, app: &AppState) -> Result<Arc<OidcClient>, OAuthError> {
+        let mut slot = self.client.lock().await;
+        if let Some((at, client)) = slot.as_ref() {
+            if at.elapsed() < CLIENT_TTL {
+                return Ok(client.clone());
+            }
+        }
+        let unconfigured = |what: &str| {
+            OAuthError::new(
+                503,
+                "temporarily_unavailable",
+                format!("Okta sign-in is not configured: {what} (Admin → Integration Hub → Okta)"),
+            )
+        };
+        let settings = app.provider.settings().await?;
+        let issuer_url = match (&self.issuer_url, &settings.okta_domain) {
+            (Some(url), _) => url.clone(),
+            (None, Some(domain)) => format!("https://{domain}"),
+            (None, None) => return Err(unconfigured("set the Okta domain")),
+        };
+        let client_id = settings.oidc_client_id.clone().ok_or_else(|| unconfigured("set the OIDC client ID"))?;
+        let client_secret =
+            app.provider.oidc_client_secret().await?.ok_or_else(|| unconfigured("set the OIDC client secret"))?;
+        let client = Arc::new(
+            OidcClient::discover(&OidcSettings {
+                issuer_url,
+                client_id,
+                client_secret,
+                redirect_uri: format!("{}{CALLBACK_PATH}", self.public_base_url),
+                timeout: self.timeout,
+            })
+            .await?,
+        );
+        *slot = Some((Instant::now(), client.clone()));
+        Ok(client)
+    }
+
+    /// `return_to` as an absolute URL on our own origin; anything else is refused (no open redirect).
+    fn return_to(&self, requested: Option<&str>) -> Result<String, OAuthError> {
+        let refused =
+            || OAuthError::new(400, "invalid_request", "return_to must be a path or a URL of this StackFlow instance");
+        let Some(target) = requested.filter(|t| !t.is_empty()) else {
+            return Ok(format!("{}/", self.public_base_url));
+        };
+        if target.chars().any(|c| c.is_control() || c == '\\') {
+            return Err(refused());
+        }
+        if target.starts_with('/') && !target.starts_with("//") {
+            return Ok(format!("{}{target}", self.public_base_url));
+        }
+        // An absolute URL must be on exactly our origin: the base followed by the end, '/', '?' or '#'.
+        let base = &self.public_base_url;
+        match target.strip_prefix(base.as_str()) {
+            Some(rest) if rest.is_empty() || rest.starts_with(['/', '?', '#']) => Ok(target.to_owned()),
+            _ => Err(refused()),
+        }
+    }
+
+    fn take_pending(&self, state: &str) -> Option<Pending> {
+        let mut pending = match self.pending.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let ttl = self.state_ttl;
+        pending.retain(|_, p| p.started.elapsed() < ttl);
+        pending.remove(state)
+    }
+
+    fn put_pending(&self, state: String, p: Pending) -> Result<(), OAuthError> {
+        let mut pending = match self.pending.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let ttl = self.state_ttl;
+        pending.retain(|_, p| p.started.elapsed() < ttl);
+        if pending.len() >= MAX_PENDING {
+            return Err(OAuthError::new(503, "temporarily_unavailable", "too many sign-ins in progress; try again"));
+        }
+        pending.insert(state, p);
+        Ok(())
+    }
+
+    /// Remembers `token` as exchanged until `expires_at`; false when it already was.
+    fn first_exchange(&self, key: String, expires_at: u64) -> bool {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let mut used = match self.exchanged.lock() {
+            Ok(u) => u,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Kept past `exp` by the verifier's leeway, during which the token still verifies.
+        let leeway = sso_bridge::verify::LEEWAY.as_secs();
+        used.retain(|_, exp| exp.saturating_add(leeway) >= now);
+        used.insert(key, expires_at).is_none()
+    }
+
+    /// The account of a verified identity, refused unless provisioned and enabled.
+    async fn account(&self, app: &AppState, identity: &OktaIdentity) -> Result<UserAccount, OAuthError> {
+        let account = app.provider.sso_account(identity).await?.ok_or_else(|| {
+            OAuthError::new(
+                403,
+                "access_denied",
+                "your Okta account is not assigned to StackFlow — ask your administrator",
+            )
+        })?;
+        if !account.enabled {
+            return Err(OAuthError::new(
+                403,
+                "access_denied",
+                "your StackFlow account is deactivated — ask your administrator",
+            ));
+        }
+        Ok(account)
+    }
+
+    /// Brings the user's Cognito account up to date (role attribute, group), then issues tokens.
+    async fn cognito_tokens(&self, account: &UserAccount) -> Result<CognitoTokens, OAuthError> {
+        let (Some(mirror), Some(issuer)) = (&self.mirror, &self.issuer) else {
+            return Err(OAuthError::new(
+                503,
+                "temporarily_unavailable",
+                "Cognito token issuance is not configured ([cognito] and sso.cognito_app_client_id)",
+            ));
+        };
+        let report = mirror.sync(Some(&account.user_name), false, |_, _| {}).await?;
+        if report.failed > 0 {
+            let why = report.details.iter().find_map(|d| d.error.clone()).unwrap_or_default();
+            tracing::error!(user = %account.id, error = %why, "Cognito sync before sign-in failed");
+            return Err(OAuthError::new(502, "temporarily_unavailable", "Cognito could not be updated; try again"));
+        }
+        Ok(issuer.issue(&account.id).await?)
+    }
+}
+
+fn identity(claims: &sso_bridge::verify::IdTokenClaims) -> OktaIdentity {
+    OktaIdentity {
+        subject: claims.subject.clone(),
+        preferred_username: claims.preferred_username.clone(),
+        email: claims.email.clone(),
+    }
+}
+
+/// Registers the routes (under `/auth/okta`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(login))
+        .route("/callback", web::get().to(callback))
+        .route("/token", web::post().to(token_exchange));
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    return_to: Option<String>,
+}
+
+async fn login(
+    app: web::Data<AppState>,
+    sso: web::Data<SsoState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, OAuthError> {
+    let return_to = sso.return_to(query.return_to.as_deref())?;
+    let request = sso.oidc(&app).await?.authorize();
+    let pending =
+        Pending { nonce: request.nonce, pkce_verifier: request.pkce_verifier, return_to, started: Instant::now() };
+    sso.put_pending(request.state, pending)?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, request.url))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn cookie(name: &str, value: &str, max_age: i64) -> String {
+    format!("{name}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax")
+}
+
+async fn callback(
+    req: HttpRequest,
+    app: web::Data<AppState>,
+    sso: web::Data<SsoState>,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, OAuthError> {
+    if let Some(error) = &query.error {
+        let detail = query.error_description.as_deref().unwrap_or("");
+        return Err(OAuthError::new(400, "access_denied", format!("Okta refused the sign-in: {error} {detail}")));
+    }
+    let (Some(state), Some(code)) = (&query.state, &query.code) else {
+        return Err(OAuthError::new(400, "invalid_request", "state and code are required"));
+    };
+    let pending = sso.take_pending(state).ok_or_else(|| {
+        OAuthError::new(400, "invalid_request", "unknown, expired or already used state; sign in again")
+    })?;
+    let client = sso.oidc(&app).await?;
+    let (_, claims) = client.exchange(code, &pending.pkce_verifier, &pending.nonce).await?;
+    let account = sso.account(&app, &identity(&claims)).await?;
+    let tokens = sso.cognito_tokens(&account).await?;
+    tracing::info!(user = %account.id, "Okta sign-in");
+    let wants_json =
+        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    let mut res = if wants_json { HttpResponse::Ok() } else { HttpResponse::Found() };
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    res.append_header((
+        header::SET_COOKIE,
+        cookie("sf_access_token", tokens.access_token.expose_secret(), tokens.expires_in),
+    ));
+    res.append_header((header::SET_COOKIE, cookie("sf_id_token", tokens.id_token.expose_secret(), tokens.expires_in)));
+    if wants_json {
+        Ok(res.json(serde_json::json!({
+            "access_token": tokens.access_token.expose_secret(),
+            "id_token": tokens.id_token.expose_secret(),
+            "token_type": "Bearer",
+            "expires_in": tokens.expires_in,
+            "return_to": pending.return_to,
+        })))
+    } else {
+        Ok(res.insert_header((header::LOCATION, pending.return_to)).finish())
+    }
+}
+
+#[derive(Deserialize)]
+struct ExchangeForm {
+    grant_type: Option<String>,
+    subject_token: Option<String>,
+    subject_token_type: Option<String>,
+}
+
+async fn token_exchange(
+    app: web::Data<AppState>,
+    sso: web::Data<SsoState>,
+    form: web::Form<ExchangeForm>,
+) -> Result<HttpResponse, OAuthError> {
+    if form.grant_type.as_deref() != Some(TOKEN_EXCHANGE) {
+        return Err(OAuthError::new(400, "unsupported_grant_type", format!("grant_type must be {TOKEN_EXCHANGE}")));
+    }
+    let Some(subject_token) = form.subject_token.as_deref().filter(|t| !t.is_empty()) else {
+        return Err(OAuthError::new(400, "invalid_request", "subject_token is required"));
+    };
+    if form.subject_token_type.as_deref() != Some(ID_TOKEN_TYPE) {
+        return Err(OAuthError::new(400, "invalid_request", format!("subject_token_type must be {ID_TOKEN_TYPE}")));
+    }
+    let claims = sso.oidc(&app).await?.verify(subject_token).await?;
+    let key = match &claims.jti {
+        Some(jti) => format!("jti:{jti}"),
+        None => format!("sha256:{}", hex_digest(subject_token)),
+    };
+    if !sso.first_exchange(key, claims.expires_at) {
+        return Err(OAuthError::new(400, "invalid_grant", "this ID token was already exchanged"));
+    }
+    // RFC 8693: a subject token whose user may not sign in is an invalid grant, not a 403.
+    let account = sso.account(&app, &identity(&claims)).await.map_err(|e| match e.status {
+        403 => OAuthError { status: 400, error: "invalid_grant", ..e },
+        _ => e,
+    })?;
+    let tokens = sso.cognito_tokens(&account).await?;
+    tracing::info!(user = %account.id, "Okta ID token exchanged");
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({
+        "access_token": tokens.access_token.expose_secret(),
+        "id_token": tokens.id_token.expose_secret(),
+        "issued_token_type": ACCESS_TOKEN_TYPE,
+        "token_type": "Bearer",
+        "expires_in": tokens.expires_in,
+    })))
+}
+
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(requested: Option<&str>, expected: Option<&str>) {
+        let mut config = crate::Config::for_test();
+        config.public_base_url = "https://sf.example.com".into();
+        let sso = SsoState::new(&config, None);
+        assert_eq!(sso.return_to(requested).ok().as_deref(), expected, "{requested:?}");
+    }
+
+    #[test]
+    fn return_to_stays_on_our_origin() {
+        check(None, Some("https://sf.example.com/"));
+        check(Some("/tickets?id=1"), Some("https://sf.example.com/tickets?id=1"));
+        check(Some("https://sf.example.com/x"), Some("https://sf.example.com/x"));
+        check(Some("https://sf.example.com"), Some("https://sf.example.com"));
+        check(Some("//evil.example/x"), None);
+        check(Some("/\\evil.example"), None);
+        check(Some("https://sf.example.com.evil.example/"), None);
+        check(Some("https://sf.example.com@evil.example/"), None);
+        check(Some("https://evil.example/"), None);
+        check(Some("javascript:alert(1)"), None);
+        check(Some("/x\r\nSet-Cookie: a=b"), None);
+    }
+}

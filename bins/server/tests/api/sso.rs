@@ -1,0 +1,350 @@
+//! The Okta sign-in bridge end to end with real components: an OIDC provider standing in for Okta
+//! (`oidc-provider-mock`, PyPI) and Cognito (`moto_server`), both started on free loopback ports.
+//! A user SCIM provisioned into StackFlow-Agents signs in and gets a Cognito ID token saying
+//! itsm_agent; moved to StackFlow-ITSM-Managers, the next sign-in says itsm_manager; deactivated,
+//! both the callback and the token exchange refuse. Also: state and code reuse, open redirects.
+//!
+//! Fails, never skips, when `python3 -m oidc_provider_mock` or `moto_server` is missing
+//! (`pip install oidc-provider-mock 'moto[server]'`).
+
+use crate::helpers::{okta_user, patch, spawn_app_with, TestApp};
+use base64::Engine;
+use provider::integration::OktaSettingsUpdate;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sso_bridge::cognito::{CognitoClient, CognitoConfig};
+use stackflow_server::config::CognitoSettings;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+const CLIENT_ID: &str = "stackflow-sso-test";
+const OKTA_SUB: &str = "00u1adatest";
+
+/// A child process on a loopback port; killed on drop.
+struct Process {
+    child: Child,
+    port: u16,
+}
+
+impl Process {
+    fn start(what: &str, program: &str, args: &[&str], port: u16) -> Process {
+        let mut child = Command::new(program)
+            .args(args)
+            .env("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+            .env("PYTHONWARNINGS", "ignore")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what} ({e}); install it with pip"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("{what} exited before listening on port {port}: {status}; install it with pip");
+            }
+            assert!(Instant::now() < deadline, "{what} did not listen on port {port} within 60 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Process { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Env {
+    app: TestApp,
+    okta: Process,
+    _moto: Process,
+}
+
+async fn env() -> Env {
+    static CREDENTIALS: Once = Once::new();
+    CREDENTIALS.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_SESSION_TOKEN", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    });
+    let port = free_port();
+    let okta = Process::start(
+        "oidc-provider-mock",
+        "python3",
+        &["-m", "oidc_provider_mock", "-H", "127.0.0.1", "-p", &port.to_string()],
+        port,
+    );
+    let port = free_port();
+    let moto = Process::start("moto_server", "moto_server", &["-H", "127.0.0.1", "-p", &port.to_string()], port);
+    let bootstrap =
+        CognitoConfig { user_pool_id: "bootstrap".into(), region: "eu-west-1".into(), endpoint_url: Some(moto.url()) };
+    let client = CognitoClient::connect(&bootstrap).await.unwrap();
+    let out = client.sdk().create_user_pool().pool_name("stackflow-sso").send().await.unwrap();
+    let pool_id = out.user_pool().and_then(|p| p.id()).unwrap().to_owned();
+    let app_client = client
+        .sdk()
+        .create_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_name("stackflow")
+        .explicit_auth_flows(aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+        .send()
+        .await
+        .unwrap();
+    let app_client_id = app_client.user_pool_client().and_then(|c| c.client_id()).unwrap().to_owned();
+    let cognito = CognitoSettings {
+        pool: CognitoConfig { user_pool_id: pool_id, ..bootstrap },
+        rate_limit: 500.0,
+        max_attempts: 1000,
+        retry_max: Duration::from_secs(2),
+    };
+    let issuer = okta.url();
+    let app = spawn_app_with(move |c| {
+        c.cognito = Some(cognito);
+        c.sso.issuer_url = Some(issuer);
+        c.sso.cognito_app_client_id = Some(app_client_id);
+    })
+    .await;
+    let update = OktaSettingsUpdate {
+        okta_domain: Some("org.okta.example".into()),
+        api_token: None,
+        oidc_client_id: Some(CLIENT_ID.into()),
+        oidc_client_secret: Some(SecretString::from("oidc-secret-for-tests")),
+        scim_enabled: Some(true),
+        group_sync: Some(true),
+        deactivate_on_offboard: Some(true),
+    };
+    app.provider.configure_okta(update, "test").await.unwrap();
+    Env { app, okta, _moto: moto }
+}
+
+fn location(resp: &reqwest::Response) -> String {
+    resp.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.replace("%2B", "+").replace("%2F", "/").replace("%3D", "="))
+    })
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+impl Env {
+    /// `/login` → the mock's authorize endpoint (signing in as `sub`) → our callback URL.
+    async fn authorize(&self, sub: &str, return_to: &str) -> String {
+        let c = &self.app.client;
+        let res = c
+            .get(format!("{}/auth/okta/login", self.app.root))
+            .query(&[("return_to", return_to)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 302, "{:?}", res.text().await);
+        let authorize = location(&res);
+        assert!(authorize.starts_with(&self.okta.url()), "{authorize}");
+        for (name, want) in [("code_challenge_method", Some("S256")), ("response_type", Some("code"))] {
+            assert_eq!(query_param(&authorize, name).as_deref(), want, "{authorize}");
+        }
+        assert!(query_param(&authorize, "nonce").is_some() && query_param(&authorize, "state").is_some());
+        let res = c.post(&authorize).form(&[("sub", sub)]).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 302, "{:?}", res.text().await);
+        let callback = location(&res);
+        assert!(callback.starts_with(&format!("{}/auth/okta/callback?", self.app.root)), "{callback}");
+        callback
+    }
+
+    async fn callback(&self, url: &str) -> (u16, Value, Vec<String>) {
+        let res = self.app.client.get(url).header("accept", "application/json").send().await.unwrap();
+        let status = res.status().as_u16();
+        let cookies = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        (status, res.json().await.unwrap_or(Value::Null), cookies)
+    }
+
+    /// Signs in as `sub` and returns the callback's status and body.
+    async fn sign_in(&self, sub: &str) -> (u16, Value) {
+        let url = self.authorize(sub, "/tickets").await;
+        let (status, body, cookies) = self.callback(&url).await;
+        if status == 200 {
+            assert!(cookies.iter().any(|c| c.starts_with("sf_id_token=")
+                && c.contains("Secure")
+                && c.contains("HttpOnly")
+                && c.contains("SameSite=Lax")));
+        }
+        (status, body)
+    }
+
+    /// An ID token from the mock (through a code exchange at its token endpoint).
+    async fn okta_id_token(&self, sub: &str) -> String {
+        let redirect = format!("{}/cb", self.app.root);
+        let authorize = format!(
+            "{}/oauth2/authorize?response_type=code&client_id={CLIENT_ID}&redirect_uri={redirect}&scope=openid&state=s&nonce=n",
+            self.okta.url()
+        );
+        let c = &self.app.client;
+        let res = c.post(&authorize).form(&[("sub", sub)]).send().await.unwrap();
+        let code = query_param(&location(&res), "code").unwrap();
+        let res = c
+            .post(format!("{}/oauth2/token", self.okta.url()))
+            .basic_auth(CLIENT_ID, Some("oidc-secret-for-tests"))
+            .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect)])
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["id_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn exchange(&self, token: &str) -> (u16, Value) {
+        let res = self
+            .app
+            .client
+            .post(format!("{}/auth/okta/token", self.app.root))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+                ("subject_token", token),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:id_token"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn check_role(body: &Value, role: &str) {
+    let claims = payload(body["id_token"].as_str().unwrap_or_else(|| panic!("no id_token in {body}")));
+    assert_eq!(claims["custom:stackflow_role"], role, "{claims}");
+    assert_eq!(claims["cognito:groups"], json!([role]), "{claims}");
+}
+
+#[tokio::test]
+async fn scim_provisioned_users_sign_in_with_their_current_role() {
+    let env = env().await;
+    let app = &env.app;
+    let mut body = okta_user("ada@example.com", "Ada", "Lovelace");
+    body["externalId"] = json!(OKTA_SUB);
+    let user = app.create_user_from(&body).await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let agents = app.create_group("StackFlow-Agents").await;
+    let managers = app.create_group("StackFlow-ITSM-Managers").await;
+    let add = patch(json!([{ "op": "add", "path": "members", "value": [{ "value": id }] }]));
+    app.patch(&format!("/Groups/{}", agents["id"].as_str().unwrap()), &add).await.expect(200);
+
+    let (status, body) = env.sign_in(OKTA_SUB).await;
+    assert_eq!(status, 200, "{body}");
+    check_role(&body, "itsm_agent");
+    assert!(body["return_to"].as_str().unwrap().ends_with("/tickets"));
+
+    // Moved to the managers: the next sign-in says so.
+    let remove = patch(json!([{ "op": "remove", "path": format!("members[value eq \"{id}\"]") }]));
+    app.patch(&format!("/Groups/{}", agents["id"].as_str().unwrap()), &remove).await.expect(200);
+    app.patch(&format!("/Groups/{}", managers["id"].as_str().unwrap()), &add).await.expect(200);
+    let (status, body) = env.sign_in(OKTA_SUB).await;
+    assert_eq!(status, 200, "{body}");
+    check_role(&body, "itsm_manager");
+
+    // The OBO bridge: an Okta ID token for Cognito tokens, once.
+    let okta_token = env.okta_id_token(OKTA_SUB).await;
+    let (status, body) = env.exchange(&okta_token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(body["token_type"], "Bearer");
+    check_role(&body, "itsm_manager");
+    let (status, body) = env.exchange(&okta_token).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    let (status, body) = env.exchange("not.a.token").await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+    // Deactivated in Okta: refused by the callback and the exchange.
+    let fresh_token = env.okta_id_token(OKTA_SUB).await;
+    let deactivate = patch(json!([{ "op": "replace", "value": { "active": false } }]));
+    app.patch(&format!("/Users/{id}"), &deactivate).await.expect(200);
+    let (status, body) = env.sign_in(OKTA_SUB).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")), "{body}");
+    assert!(body["error_description"].as_str().unwrap().contains("deactivated"), "{body}");
+    let (status, body) = env.exchange(&fresh_token).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+    // Never provisioned.
+    let (status, body) = env.sign_in("00u1stranger").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error_description"].as_str().unwrap().contains("not assigned to StackFlow"), "{body}");
+}
+
+#[tokio::test]
+async fn state_code_and_return_to_are_checked() {
+    let env = env().await;
+    let app = &env.app;
+    let mut body = okta_user("bob@example.com", "Bob", "Builder");
+    body["externalId"] = json!("00u1bob");
+    app.create_user_from(&body).await;
+
+    // State: single use (the second callback with the same state and code is refused).
+    let url = env.authorize("00u1bob", "/").await;
+    let (status, body, _) = env.callback(&url).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = env.callback(&url).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "{body}");
+
+    // A state we never issued.
+    let forged = url.replace("state=", "state=x");
+    let (status, _, _) = env.callback(&forged).await;
+    assert_eq!(status, 400);
+
+    // Code reuse under a fresh state: Okta refuses the code, so do we.
+    let code = query_param(&url, "code").unwrap();
+    let fresh = env.authorize("00u1bob", "/").await;
+    let state = query_param(&fresh, "state").unwrap();
+    let reused = format!("{}/auth/okta/callback?code={code}&state={state}", app.root);
+    let (status, body, _) = env.callback(&reused).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+
+    // No externalId match: found by the e-mail claim = userName (claims set in the Okta stand-in).
+    app.create_user_from(&okta_user("carol@example.com", "Carol", "Shaw")).await;
+    let res = app
+        .client
+        .put(format!("{}/users/00u1carol", env.okta.url()))
+        .json(&json!({ "email": "carol@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    let (status, body) = env.sign_in("00u1carol").await;
+    assert_eq!(status, 200, "{body}");
+
+    // Open redirects.
+    for target in ["https://evil.example/", "//evil.example/x", &format!("{}.evil.example/", app.root)] {
+        let res = app
+            .client
+            .get(format!("{}/auth/okta/login", app.root))
+            .query(&[("return_to", target)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{target}");
+    }
+    // Without Accept: application/json the callback redirects to return_to.
+    let url = env.authorize("00u1bob", "/tickets/42").await;
+    let res = app.client.get(&url).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), format!("{}/tickets/42", app.root));
+}
