@@ -63,19 +63,19 @@ pub struct ProviderOptions {
 }
 
 /// The answer to a group PATCH. RFC 7644 §3.5.2 allows 200 with the resource (subject to the
-/// `attributes` parameter) or 204. Returning the member list makes every membership change cost the
-/// size of the group — a 100-member add to a 100,000-member group would answer with 100,000 members
-/// — so by default the group is returned without its members unless the request names `members` in
-/// `attributes`.
+/// `attributes` parameter) or 204. The default, 200 with the whole group, makes every membership
+/// change cost the size of the group (a 100-member add to a 100,000-member group answers with
+/// 100,000 members); deployments that push large groups should answer 204, which Okta and Entra
+/// accept (see docs/benchmarks.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupPatchResponse {
     /// 200 with the whole group, members included.
+    #[default]
     Full,
     /// 200 with the group (new `meta.version`), members only when asked for with `attributes`.
-    #[default]
     WithoutMembers,
-    /// 204 No Content (the ETag header still carries the new version).
+    /// 204 No Content (the ETag header carries the new version); O(changes) whatever the group size.
     NoContent,
 }
 

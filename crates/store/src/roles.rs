@@ -158,11 +158,12 @@ pub struct UserRoleState {
     pub role: Option<Role>,
 }
 
-type StateRow = (String, String, bool, Option<String>);
+/// `active` is NULL when the SCIM document has none, which means active.
+type StateRow = (String, String, Option<bool>, Option<String>);
 
 fn state_from_row((id, user_name, active, role): StateRow) -> Result<UserRoleState> {
     let role = parse_role(&id, role)?;
-    Ok(UserRoleState { id, user_name, active, role })
+    Ok(UserRoleState { id, user_name, active: active.unwrap_or(true), role })
 }
 
 fn state_query() -> sea_orm::Select<users::Entity> {

@@ -221,3 +221,17 @@ async fn a_new_user_gets_the_default_role() {
     push_group(&app, "StackFlow-Agents", &[&ada]).await;
     check("mapped group wins", role(&app, "ada@example.com").await, Some(Role::ItsmAgent));
 }
+
+/// A user created without `active` (it stays absent and means active) is an ordinary member: the
+/// role machinery reads the missing value as active.
+#[tokio::test]
+async fn a_user_without_active_can_be_grouped() {
+    let app = spawn_app().await;
+    let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "noactive@example.com" });
+    let created = app.post("/Users", &body).await.scim(201).body;
+    assert!(created.get("active").is_none(), "{created}");
+    let id = created["id"].as_str().expect("user id").to_owned();
+    push_group(&app, "StackFlow-Agents", &[&id]).await;
+    check("role", role(&app, "noactive@example.com").await, Some(Role::ItsmAgent));
+    check("enabled", account(&app, "noactive@example.com").await.enabled, true);
+}
