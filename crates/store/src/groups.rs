@@ -80,7 +80,11 @@ pub async fn update<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<StoredGroup> {
     let old_version = i64::try_from(current.meta.version).unwrap_or(i64::MAX);
-    let model = active_model(&current.id, group, old_version.saturating_add(1), current.meta.created, now);
+    let mut model = active_model(&current.id, group, old_version.saturating_add(1), current.meta.created, now);
+    // Never write the primary key, even unchanged: SQLite treats any write to a parent key as a
+    // change and checks every referencing row (all members of a group), which made a membership
+    // PATCH cost the size of the group.
+    model.id = sea_orm::ActiveValue::NotSet;
     let result = groups::Entity::update_many()
         .set(model)
         .filter(groups::Column::Id.eq(current.id.as_str()))

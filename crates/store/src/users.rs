@@ -128,7 +128,11 @@ pub async fn update<C: ConnectionTrait>(
 ) -> Result<StoredUser> {
     let old_version = i64::try_from(current.meta.version).unwrap_or(i64::MAX);
     let version = old_version.saturating_add(1);
-    let model = active_model(&current.id, user, version, current.meta.created, now);
+    let mut model = active_model(&current.id, user, version, current.meta.created, now);
+    // Never write the primary key, even unchanged: SQLite treats any write to a parent key as a
+    // change and checks every referencing row (all members of a group), which made a membership
+    // PATCH cost the size of the group.
+    model.id = sea_orm::ActiveValue::NotSet;
     let result = users::Entity::update_many()
         .set(model)
         .filter(users::Column::Id.eq(current.id.as_str()))
