@@ -1,5 +1,6 @@
 //! The admin API under `/admin/api`: the Integration Hub's Okta page (settings, Save & Test, SCIM
-//! token, doctor). Authenticated by the bootstrap admin token from configuration; errors are JSON
+//! token, doctor) and the Okta group → StackFlow role mappings (rules, dry runs, explanations,
+//! unmapped groups). Authenticated by the bootstrap admin token from configuration; errors are JSON
 //! `{"error": "...", "field": "..."}`. Handlers extract, authorize, call one provider method, map.
 
 use crate::error::{AdminError, AdminResult};
@@ -10,10 +11,9 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use provider::integration::OktaSettingsUpdate;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use std::future::{ready, Ready};
 use std::time::Duration;
-use subtle::ConstantTimeEq;
+use utoipa::{IntoParams, ToSchema};
 
 /// The actor recorded in the audit log for admin API changes.
 const ACTOR: &str = "admin-api";
@@ -29,6 +29,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(revoke_token)),
         )
         .service(web::resource("/integrations/okta/doctor").route(web::get().to(doctor)))
+        .service(web::resource("/mappings").route(web::get().to(list_mappings)))
+        .service(
+            web::resource("/mappings/{group}")
+                .route(web::put().to(set_mapping))
+                .route(web::delete().to(remove_mapping)),
+        )
+        .service(web::resource("/users/{user_name}/explain").route(web::get().to(explain_user)))
+        .service(web::resource("/groups/unmapped").route(web::get().to(unmapped_groups)))
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<HttpResponse, _>(AdminError::new(404, format!("no admin endpoint {} {}", req.method(), req.path())))
         }));
@@ -41,11 +49,7 @@ fn authorize(req: &HttpRequest) -> AdminResult<AdminAuth> {
     let state =
         req.app_data::<web::Data<AppState>>().ok_or_else(|| AdminError::new(500, "application state missing"))?;
     let Some(expected) = &state.admin_token else {
-        return Err(AdminError::new(
-            503,
-            "the admin API is disabled: set admin.bootstrap_token_file in stackflow.toml or the \
-             STACKFLOW__ADMIN__BOOTSTRAP_TOKEN environment variable, then restart",
-        ));
+        return Err(AdminError::new(503, format!("the admin API is disabled: {}", crate::admin_token::NOT_CONFIGURED)));
     };
     let presented = req
         .headers()
@@ -57,10 +61,7 @@ fn authorize(req: &HttpRequest) -> AdminResult<AdminAuth> {
     let Some(presented) = presented else {
         return Err(AdminError::new(401, "missing admin token: send Authorization: Bearer <bootstrap token>"));
     };
-    // Compare digests so that neither content nor length leaks through timing.
-    let a = Sha256::digest(presented.as_bytes());
-    let b = Sha256::digest(expected.expose_secret().as_bytes());
-    if bool::from(a.ct_eq(&b)) {
+    if crate::admin_token::matches(expected, presented) {
         Ok(AdminAuth)
     } else {
         Err(AdminError::new(401, "wrong admin token: use the configured bootstrap token"))
@@ -78,12 +79,14 @@ impl FromRequest for AdminAuth {
 
 /// `PUT /integrations/okta`: every field optional (absent keeps the stored value); secrets
 /// write-only.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OktaSettingsBody {
     okta_domain: Option<String>,
+    #[schema(value_type = Option<String>, write_only)]
     api_token: Option<SecretString>,
     oidc_client_id: Option<String>,
+    #[schema(value_type = Option<String>, write_only)]
     oidc_client_secret: Option<SecretString>,
     scim_enabled: Option<bool>,
     group_sync: Option<bool>,
@@ -95,10 +98,37 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> AdminResult<T> {
     serde_json::from_slice(body).map_err(|e| AdminError::new(400, format!("invalid JSON body: {e}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/api/integrations/okta",
+    tag = "integration hub",
+    summary = "The Integration Hub's Okta settings (secrets only as set / not set)",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The settings", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn get_okta(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.provider.okta_settings().await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/admin/api/integrations/okta",
+    tag = "integration hub",
+    summary = "Save Okta settings (absent fields keep their value; secrets write-only)",
+    security(("admin_token" = [])),
+    request_body = OktaSettingsBody,
+    responses(
+        (status = 200, description = "The saved settings", body = serde_json::Value),
+        (status = 400, description = "Invalid body or field", body = crate::openapi::AdminErrorBody),
+        (status = 502, description = "The secret backend failed", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn put_okta(_: AdminAuth, state: web::Data<AppState>, body: web::Bytes) -> AdminResult<HttpResponse> {
     let b: OktaSettingsBody = parse_json(&body)?;
     let update = OktaSettingsUpdate {
@@ -113,25 +143,75 @@ async fn put_okta(_: AdminAuth, state: web::Data<AppState>, body: web::Bytes) ->
     Ok(HttpResponse::Ok().json(state.provider.configure_okta(update, ACTOR).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/api/integrations/okta/test",
+    tag = "integration hub",
+    summary = "Save & Test: check the domain, API token, OIDC app and SCIM token",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "One check per line, each with a fix when it failed", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn test_okta(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.provider.test_okta().await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/api/integrations/okta/doctor",
+    tag = "integration hub",
+    summary = "The Okta guide's troubleshooting table, diagnosed",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Findings with fixes", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn doctor(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.provider.doctor().await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/admin/api/integrations/okta/scim-token",
+    tag = "integration hub",
+    summary = "The SCIM token: generated, last used, rejections",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The token's status (never the token)", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn token_status(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.provider.tokens().status().await?))
 }
 
 /// `POST /integrations/okta/scim-token`, optionally `{"grace_seconds": N}` to rotate.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GenerateBody {
     grace_seconds: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/admin/api/integrations/okta/scim-token",
+    tag = "integration hub",
+    summary = "Generate (or rotate with a grace period) the SCIM bearer token, shown once",
+    security(("admin_token" = [])),
+    request_body(content = Option<GenerateBody>, description = "Optional: `grace_seconds` keeps the old token working that long"),
+    responses(
+        (status = 201, description = "The new token, shown once", body = crate::openapi::GeneratedToken),
+        (status = 400, description = "Invalid body or field", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn generate_token(_: AdminAuth, state: web::Data<AppState>, body: web::Bytes) -> AdminResult<HttpResponse> {
     let b: GenerateBody = if body.is_empty() { GenerateBody::default() } else { parse_json(&body)? };
     let grace = b.grace_seconds.filter(|s| *s > 0).map(Duration::from_secs);
@@ -143,7 +223,153 @@ async fn generate_token(_: AdminAuth, state: web::Data<AppState>, body: web::Byt
     })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/admin/api/integrations/okta/scim-token",
+    tag = "integration hub",
+    summary = "Revoke the SCIM token",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Whether a token was revoked", body = crate::openapi::Revoked),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
 async fn revoke_token(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     let revoked = state.provider.tokens().revoke(ACTOR).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/mappings",
+    tag = "role mappings",
+    summary = "The mapping rules, the default role and the rules that match nothing",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "`rules`, `default_role`, `problems`", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn list_mappings(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.provider.mappings().await?))
+}
+
+/// `PUT /mappings/{group}`: map the group with this display name to `role`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct SetMappingBody {
+    /// super_admin, itsm_manager, itsm_agent or viewer.
+    #[schema(example = "itsm_manager")]
+    role: String,
+    /// Change the role of an existing mapping for this group.
+    #[serde(default)]
+    replace: bool,
+    /// Preview which users would change role, without writing anything.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(
+    put,
+    path = "/admin/api/mappings/{group}",
+    tag = "role mappings",
+    summary = "Map the Okta group with this display name to a role (dry run: preview only)",
+    security(("admin_token" = [])),
+    params(("group" = String, Path, description = "The group's display name as pushed by Okta (case-insensitive)")),
+    request_body = SetMappingBody,
+    responses(
+        (status = 200, description = "The change: `action`, `rule`, `previous_role`, `dry_run`, `roles_recomputed`, `changes` (user, old and new role, why), `warnings`", body = serde_json::Value),
+        (status = 400, description = "Unknown role (the message names the valid ones; `field` = `role`) or invalid body", body = crate::openapi::AdminErrorBody),
+        (status = 409, description = "Duplicate rule, or the group is mapped to another role and `replace` is false", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn set_mapping(
+    _: AdminAuth,
+    state: web::Data<AppState>,
+    group: web::Path<String>,
+    body: web::Bytes,
+) -> AdminResult<HttpResponse> {
+    let b: SetMappingBody = parse_json(&body)?;
+    Ok(HttpResponse::Ok().json(state.provider.set_mapping(&group, &b.role, b.replace, b.dry_run, ACTOR).await?))
+}
+
+/// `DELETE /mappings/{group}?dry_run=true|false`.
+#[derive(Deserialize, Default, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct DryRunQuery {
+    /// Preview which users would change role, without writing anything.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(
+    delete,
+    path = "/admin/api/mappings/{group}",
+    tag = "role mappings",
+    summary = "Remove the mapping of the group with this display name (dry run: preview only)",
+    security(("admin_token" = [])),
+    params(("group" = String, Path, description = "The group's display name (case-insensitive)"), DryRunQuery),
+    responses(
+        (status = 200, description = "The change, as for PUT", body = serde_json::Value),
+        (status = 400, description = "Invalid query string", body = crate::openapi::AdminErrorBody),
+        (status = 404, description = "No rule maps this group", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn remove_mapping(
+    _: AdminAuth,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    group: web::Path<String>,
+) -> AdminResult<HttpResponse> {
+    let query = web::Query::<DryRunQuery>::from_query(req.query_string())
+        .map_err(|e| AdminError::new(400, format!("invalid query string (dry_run=true|false): {e}")))?;
+    Ok(HttpResponse::Ok().json(state.provider.remove_mapping(&group, query.dry_run, ACTOR).await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/users/{user_name}/explain",
+    tag = "role mappings",
+    summary = "Why a user has their role: groups, mapped roles, the winner, the account state",
+    security(("admin_token" = [])),
+    params(("user_name" = String, Path, description = "The userName (case-insensitive)")),
+    responses(
+        (status = 200, description = "`account`, `resolution`, `explanation`, `group_sync`", body = serde_json::Value),
+        (status = 404, description = "No user with this userName", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn explain_user(
+    _: AdminAuth,
+    state: web::Data<AppState>,
+    user_name: web::Path<String>,
+) -> AdminResult<HttpResponse> {
+    match state.provider.explain_user(&user_name).await? {
+        Some(explained) => Ok(HttpResponse::Ok().json(explained)),
+        None => Err(AdminError::new(404, format!("no user named '{user_name}'"))),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/groups/unmapped",
+    tag = "role mappings",
+    summary = "Pushed groups no rule maps, with member counts",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "`[{group, members}]`", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn unmapped_groups(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.provider.unmapped_groups().await?))
 }

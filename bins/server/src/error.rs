@@ -89,6 +89,11 @@ impl From<provider::Error> for AdminError {
             P::NotConfigured(msg) => AdminError::new(503, msg.clone()),
             P::PartialSave(msg) => AdminError::new(500, msg.clone()),
             P::Mapping(msg) => AdminError::new(400, msg.clone()),
+            P::MappingConflict(msg) => AdminError::new(409, msg.clone()),
+            P::NoSuchMapping(msg) => AdminError::new(404, msg.clone()),
+            P::Role(r @ rolemap::Error::UnknownRole(_)) => {
+                AdminError { status: 400, error: r.to_string(), field: Some("role".to_owned()) }
+            }
             P::Role(r) => AdminError::new(400, r.to_string()),
             // Secret-store failures name the secret and the backend's error code, never a value:
             // the administrator needs them to fix the backend.
@@ -185,6 +190,64 @@ impl ResponseError for OAuthError {
     }
 }
 
+/// An Integration Hub page failure: an HTML page saying what is wrong, or — without a signed-in
+/// administrator — 303 to `/admin/login`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageError {
+    /// No live admin session: sign in first.
+    SignIn,
+    /// Refused or failed, with this status and a one-line message.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// What is wrong and what to do (never a secret).
+        message: String,
+    },
+}
+
+impl PageError {
+    /// A failure with this status and message.
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
+        PageError::Status { status, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn => f.write_str("sign in first"),
+            PageError::Status { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl From<provider::Error> for PageError {
+    fn from(e: provider::Error) -> Self {
+        let admin = AdminError::from(e);
+        PageError::new(admin.status, admin.error)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn => StatusCode::SEE_OTHER,
+            PageError::Status { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn => HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/login")).finish(),
+            PageError::Status { status, message } => HttpResponse::build(self.status_code())
+                .content_type("text/html; charset=utf-8")
+                .body(crate::webui::views::error_page(*status, message)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +294,10 @@ mod tests {
         check_admin(AdminError::new(401, "bootstrap token missing"), 401, None, "bootstrap");
         check_admin(provider::Error::NotConfigured("no secret store".into()).into(), 503, None, "secret store");
         check_admin(provider::Error::PartialSave("secrets saved".into()).into(), 500, None, "secrets saved");
+        let unknown_role = provider::Error::Role(rolemap::Error::UnknownRole("boss".into()));
+        check_admin(unknown_role.into(), 400, Some("role"), "valid roles are: super_admin");
+        check_admin(provider::Error::MappingConflict("conflicting rule".into()).into(), 409, None, "conflicting");
+        check_admin(provider::Error::NoSuchMapping("no rule maps".into()).into(), 404, None, "no rule maps");
         check_admin(provider::Error::Store(store::Error::Db(sea_orm_err())).into(), 500, None, "internal error");
     }
 
@@ -248,6 +315,24 @@ mod tests {
         check(OAuthError::new(400, "invalid_request", "x"), 400, "invalid_request");
         check(provider::Error::Store(store::Error::Config("x".into())).into(), 500, "server_error");
         check(sso_bridge::Error::Client("x".into()).into(), 502, "temporarily_unavailable");
+    }
+
+    #[test]
+    fn page_errors_are_html_or_a_sign_in_redirect() {
+        let res = PageError::SignIn.error_response();
+        assert_eq!(res.status().as_u16(), 303);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/admin/login");
+        for (err, status) in [
+            (PageError::new(403, "stale form"), 403),
+            (provider::Error::Mapping("duplicate rule".into()).into(), 400),
+            (provider::Error::Store(store::Error::Config("secret host".into())).into(), 500),
+        ] {
+            let res = err.error_response();
+            assert_eq!(res.status().as_u16(), status);
+            assert!(res.headers().get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/html"));
+            let body = String::from_utf8(res.into_body().try_into_bytes().unwrap().to_vec()).unwrap();
+            assert!(!body.contains("secret host"), "{body}");
+        }
     }
 
     fn sea_orm_err() -> store::DbErr {

@@ -7,14 +7,19 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod admin;
+pub mod admin_token;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
 pub mod scim;
 pub mod sso;
+pub mod webui;
 
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use provider::{Mirror, MirrorOptions, Provider, ProviderOptions};
 use secrecy::ExposeSecret;
@@ -58,6 +63,7 @@ pub async fn mirror_from_config(config: &Config, provider: &Provider) -> anyhow:
     let mut options = MirrorOptions::new(format!("{host}:{}", std::process::id()));
     options.max_attempts = cognito.max_attempts;
     options.max_backoff = cognito.retry_max;
+    options.lease = cognito.lease;
     Ok(Some(Mirror::new(provider.clone(), client, options)))
 }
 
@@ -83,6 +89,8 @@ impl Application {
         let mirror = mirror_from_config(&config, &provider).await?;
         // The sign-in bridge syncs a user's Cognito account on demand through the same mirror.
         let sso_state = web::Data::new(sso::SsoState::new(&config, mirror.clone()));
+        // Admin sessions of the Integration Hub page, shared by every worker.
+        let hub_state = web::Data::new(webui::HubState::new(&config.public_base_url));
         let mirror_stop = match mirror {
             Some(mirror) => {
                 let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -100,15 +108,32 @@ impl Application {
             cognito: config.cognito.is_some(),
             admin_token: config.admin_bootstrap_token.clone(),
         });
+        let metrics = web::Data::new(metrics::Metrics::new().context("registering the Prometheus metrics")?);
+        let request_ids = std::sync::Arc::new(request_id::RequestIds::new());
         let mut server = HttpServer::new(move || {
+            let (scim_metrics, sso_metrics) = (metrics.clone().into_inner(), metrics.clone().into_inner());
+            let ids = request_ids.clone();
             App::new()
                 .app_data(state.clone())
+                .app_data(metrics.clone())
                 .app_data(sso_state.clone())
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("stackflow::http"))
+                .app_data(hub_state.clone())
+                .wrap_fn(move |req, srv| request_id::track(&ids, req, srv))
                 .configure(health::configure)
-                .service(web::scope("/scim/v2").configure(scim::configure))
+                .configure(metrics::configure)
+                .configure(openapi::configure)
+                .service(
+                    web::scope("/scim/v2")
+                        .configure(scim::configure)
+                        .wrap_fn(move |req, srv| metrics::scim(&scim_metrics, req, srv)),
+                )
                 .service(web::scope("/admin/api").configure(admin::configure))
-                .service(web::scope("/auth/okta").configure(sso::configure))
+                .configure(webui::configure)
+                .service(
+                    web::scope("/auth/okta")
+                        .configure(sso::configure)
+                        .wrap_fn(move |req, srv| metrics::sso(&sso_metrics, req, srv)),
+                )
         })
         .listen(listener)?;
         if let Some(workers) = config.workers {

@@ -14,9 +14,16 @@ pub enum Error {
     /// The role engine refused a role name or a set of mapping rules.
     #[error(transparent)]
     Role(#[from] rolemap::Error),
-    /// An operator's mapping change is refused (duplicate or conflicting rule, no such rule, ...).
+    /// An operator's mapping change is refused as malformed (e.g. an empty group name).
     #[error("{0}")]
     Mapping(String),
+    /// An operator's mapping change conflicts with an existing rule (duplicate, or another role
+    /// without `replace`).
+    #[error("{0}")]
+    MappingConflict(String),
+    /// An operator's mapping removal names a group no rule maps.
+    #[error("{0}")]
+    NoSuchMapping(String),
     /// A settings field is invalid; the message says what to type.
     #[error("{field}: {message}")]
     Field {
@@ -50,6 +57,8 @@ impl Error {
             Error::Store(_) => ScimError::internal("internal error; see the server log"),
             Error::Role(e) => ScimError::invalid_value(e.to_string()),
             Error::Mapping(msg) => ScimError::invalid_value(msg.clone()),
+            Error::MappingConflict(msg) => ScimError::new(409, None, msg.clone()),
+            Error::NoSuchMapping(msg) => ScimError::not_found(msg.clone()),
             Error::Field { .. } => ScimError::invalid_value(self.to_string()),
             Error::NotConfigured(msg) => ScimError::new(503, None, msg.clone()),
             Error::PartialSave(msg) => ScimError::internal(msg.clone()),
@@ -89,5 +98,7 @@ mod tests {
         check(Error::Store(store::Error::VersionMismatch("User 1".into())), 409, "retry");
         check(Error::Store(store::Error::Config("secret host".into())), 500, "internal error");
         check(Error::Scim(ScimError::not_found("User 1 not found")), 404, "User 1");
+        check(Error::MappingConflict("conflicting rule: x".into()), 409, "conflicting rule");
+        check(Error::NoSuchMapping("no rule maps group 'x'".into()), 404, "no rule maps");
     }
 }

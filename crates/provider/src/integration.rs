@@ -214,7 +214,9 @@ impl Provider {
                 written.push("oidc_client_secret");
             }
         }
-        if let Err(e) = crate::settings::save_with_secrets(&self.store, &next, &written, actor).await {
+        if let Err(e) =
+            crate::settings::save_with_secrets(&self.store, &next, &written, self.options.cognito_outbox, actor).await
+        {
             if written.is_empty() {
                 return Err(e);
             }
@@ -347,6 +349,12 @@ impl Provider {
         }
         findings.extend(self.mapping_findings().await?);
         Ok(Report::new(findings))
+    }
+
+    /// Recent provisioning activity for the Integration Hub page: audit events, newest first, at most
+    /// `limit`, only those older than event `before` when given (the next page).
+    pub async fn recent_activity(&self, limit: u64, before: Option<i64>) -> Result<Vec<store::audit::AuditEvent>> {
+        Ok(store::audit::recent(self.store.conn(), limit, None, before).await?)
     }
 
     async fn mapping_findings(&self) -> Result<Vec<Check>> {

@@ -284,10 +284,10 @@ fn plan_set(rules: &[MappingRule], name: &str, role: Role, replace: bool) -> Res
     };
     let existing = rules.get(index).map(|r| r.role).unwrap_or(role);
     if existing == role {
-        return Err(Error::Mapping(format!("duplicate rule: group '{name}' is already mapped to {role}")));
+        return Err(Error::MappingConflict(format!("duplicate rule: group '{name}' is already mapped to {role}")));
     }
     if !replace {
-        return Err(Error::Mapping(format!(
+        return Err(Error::MappingConflict(format!(
             "conflicting rule: group '{name}' is already mapped to {existing}; pass --replace to map it to {role} \
              instead, or remove the mapping first"
         )));
@@ -370,7 +370,9 @@ impl Provider {
         let name = name.trim();
         self.change_mapping(name, dry_run, actor, |rules| {
             name_rule_index(rules, name).map(Edit::Remove).ok_or_else(|| {
-                Error::Mapping(format!("no rule maps group '{name}'; `stackflow-admin mappings list` shows the rules"))
+                Error::NoSuchMapping(format!(
+                    "no rule maps group '{name}'; `stackflow-admin mappings list` shows the rules"
+                ))
             })
         })
         .await
