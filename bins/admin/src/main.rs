@@ -5,6 +5,7 @@
 mod mirror;
 mod okta;
 mod roles;
+mod verify;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -52,6 +53,8 @@ enum Command {
     /// The Cognito user pool mirror.
     #[command(subcommand)]
     Cognito(mirror::CognitoCommand),
+    /// Walk the Okta guide's four "Testing the Integration" checks live; exits 1 if one fails.
+    Verify(verify::VerifyArgs),
 }
 
 #[tokio::main]
@@ -78,5 +81,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Groups(command) => roles::groups(&provider, command, cli.json).await,
         Command::Outbox(command) => mirror::outbox(&provider, &config, command, cli.json).await,
         Command::Cognito(command) => mirror::cognito(&provider, &config, command, cli.json).await,
+        Command::Verify(args) => verify::verify(&provider, args, cli.json).await,
     }
 }

@@ -1,10 +1,36 @@
 //! What the SSO bridge asks of StackFlow's data: which provisioned account an Okta sign-in belongs
-//! to, and the OIDC client secret kept in the secret store.
+//! to, the OIDC client secret kept in the secret store, and the audit record of a sign-in.
 
 use crate::{Provider, Result, UserAccount};
 use scim_core::{Filter, ListQuery, SortOrder};
 use secrecy::SecretString;
+use serde_json::json;
+use store::audit::{self, AuditEvent};
 use store::secrets::SecretName;
+
+/// The audit actor of sign-ins through the SSO bridge.
+pub const SSO_ACTOR: &str = "okta-sso";
+
+/// The audit action of a successful sign-in.
+pub const SSO_LOGIN: &str = "sso.login";
+
+/// How a sign-in reached the bridge, for the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsoFlow {
+    /// The browser's authorization-code flow (`/auth/okta/callback`).
+    Callback,
+    /// The RFC 8693 token exchange (`/auth/okta/token`).
+    TokenExchange,
+}
+
+impl SsoFlow {
+    fn as_str(self) -> &'static str {
+        match self {
+            SsoFlow::Callback => "callback",
+            SsoFlow::TokenExchange => "token_exchange",
+        }
+    }
+}
 
 /// The identity claims of a verified Okta ID token used to find the StackFlow account.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,6 +72,21 @@ impl Provider {
             }
         }
         Ok(None)
+    }
+
+    /// Audits a successful sign-in of `account` (tokens issued): the role its tokens claim
+    /// (`custom:stackflow_role` and `cognito:groups`), never the tokens themselves.
+    pub async fn record_sso_login(&self, account: &UserAccount, flow: SsoFlow) -> Result<()> {
+        let groups: Vec<String> = account.role.iter().map(|r| r.to_string()).collect();
+        let detail = json!({
+            "userName": account.user_name,
+            "flow": flow.as_str(),
+            "role": account.role,
+            "claims": { "custom:stackflow_role": account.role, "cognito:groups": groups },
+        });
+        let event = AuditEvent::new(store::time::now(), SSO_ACTOR, SSO_LOGIN, "User", Some(&account.id), detail);
+        audit::append(self.store.conn(), &event).await?;
+        Ok(())
     }
 
     /// The OIDC client secret saved in the Integration Hub (`None`: not set).

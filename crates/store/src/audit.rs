@@ -102,17 +102,34 @@ pub async fn recent<C: ConnectionTrait>(
     if let Some(before) = before {
         q = q.filter(audit_events::Column::Id.lt(before));
     }
-    Ok(q.all(c)
-        .await?
-        .into_iter()
-        .map(|row| AuditEvent {
-            id: row.id,
-            at: from_micros(row.at),
-            actor: row.actor,
-            action: row.action,
-            resource_type: row.resource_type,
-            resource_id: row.resource_id,
-            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::String(row.detail)),
-        })
-        .collect())
+    Ok(q.all(c).await?.into_iter().map(from_row).collect())
+}
+
+/// The events after event `after` (exclusive), oldest first, at most `limit`: a cursor for following
+/// the log as it grows (`stackflow-admin verify`).
+pub async fn after<C: ConnectionTrait>(c: &C, after: i64, limit: u64) -> Result<Vec<AuditEvent>> {
+    let rows = audit_events::Entity::find()
+        .filter(audit_events::Column::Id.gt(after))
+        .order_by_asc(audit_events::Column::Id)
+        .limit(limit)
+        .all(c)
+        .await?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// The id of the newest event (0 when the log is empty).
+pub async fn latest_id<C: ConnectionTrait>(c: &C) -> Result<i64> {
+    Ok(recent(c, 1, None, None).await?.first().map_or(0, |e| e.id))
+}
+
+fn from_row(row: audit_events::Model) -> AuditEvent {
+    AuditEvent {
+        id: row.id,
+        at: from_micros(row.at),
+        actor: row.actor,
+        action: row.action,
+        resource_type: row.resource_type,
+        resource_id: row.resource_id,
+        detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::String(row.detail)),
+    }
 }

@@ -382,6 +382,27 @@ async fn audit_events_are_listed_newest_first_with_filters() {
 }
 
 #[tokio::test]
+async fn audit_events_are_followed_by_cursor() {
+    let store = test_store().await;
+    let c = store.conn();
+    assert_eq!(audit::latest_id(c).await.unwrap(), 0);
+    assert!(audit::after(c, 0, 10).await.unwrap().is_empty());
+    for n in 0..5 {
+        audit::append(c, &AuditEvent::new(at(n), "scim", &format!("e{n}"), "User", None, json!({}))).await.unwrap();
+    }
+    let latest = audit::latest_id(c).await.unwrap();
+    let all = audit::after(c, 0, 100).await.unwrap();
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["e0", "e1", "e2", "e3", "e4"], "oldest first");
+    assert_eq!(all.last().unwrap().id, latest);
+    // Paging: at most `limit` after the cursor, then on from the last one read.
+    let page = audit::after(c, all[0].id, 2).await.unwrap();
+    assert_eq!(page, all[1..3].to_vec());
+    assert_eq!(audit::after(c, page[1].id, 100).await.unwrap(), all[3..].to_vec());
+    assert!(audit::after(c, latest, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn settings_are_upserted() {
     let store = test_store().await;
     let c = store.conn();
