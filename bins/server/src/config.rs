@@ -38,6 +38,20 @@ struct RawSso {
     issuer_url: Option<String>,
     cognito_app_client_id: Option<String>,
     state_ttl_seconds: Option<u64>,
+    cognito_strategy: Option<String>,
+    assertion_key_file: Option<PathBuf>,
+}
+
+/// How the bridge obtains a signed-in user's Cognito tokens (`sso.cognito_strategy`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CognitoStrategy {
+    /// `admin_password` (default): a fresh random password per sign-in, then
+    /// `ADMIN_USER_PASSWORD_AUTH` — for emulators and pools without Lambda triggers.
+    #[default]
+    AdminPassword,
+    /// `custom_auth` (production): `CUSTOM_AUTH` answered with an assertion signed by this key, read
+    /// from `sso.assertion_key_file` (docs/cognito-custom-auth.md).
+    CustomAuth(sso_bridge::custom_auth::AssertionKey),
 }
 
 /// The Okta sign-in bridge's configuration (`[sso]`).
@@ -46,16 +60,24 @@ pub struct SsoConfig {
     /// `sso.issuer_url`: the OIDC issuer instead of `https://<okta domain>` (a custom authorization
     /// server such as `https://org.okta.com/oauth2/default`, or an emulator in tests).
     pub issuer_url: Option<String>,
-    /// `sso.cognito_app_client_id`: the Cognito app client tokens are issued through (it must allow
-    /// `ALLOW_ADMIN_USER_PASSWORD_AUTH` and have no secret). `None`: sign-in answers 503.
+    /// `sso.cognito_app_client_id`: the Cognito app client tokens are issued through (no secret; it
+    /// must allow `ALLOW_ADMIN_USER_PASSWORD_AUTH`, or `ALLOW_CUSTOM_AUTH` with `custom_auth`).
+    /// `None`: sign-in answers 503.
     pub cognito_app_client_id: Option<String>,
     /// `sso.state_ttl_seconds`: how long a started sign-in may take (default 600 s).
     pub state_ttl: Duration,
+    /// `sso.cognito_strategy` (and `sso.assertion_key_file`): how Cognito tokens are obtained.
+    pub cognito_strategy: CognitoStrategy,
 }
 
 impl Default for SsoConfig {
     fn default() -> Self {
-        SsoConfig { issuer_url: None, cognito_app_client_id: None, state_ttl: Duration::from_secs(600) }
+        SsoConfig {
+            issuer_url: None,
+            cognito_app_client_id: None,
+            state_ttl: Duration::from_secs(600),
+            cognito_strategy: CognitoStrategy::AdminPassword,
+        }
     }
 }
 
@@ -70,10 +92,25 @@ fn sso_config(raw: RawSso) -> anyhow::Result<SsoConfig> {
         Some(s) => Duration::from_secs(s),
         None => SsoConfig::default().state_ttl,
     };
+    let cognito_strategy = match (raw.cognito_strategy.as_deref().unwrap_or("admin_password"), raw.assertion_key_file) {
+        ("admin_password", None) => CognitoStrategy::AdminPassword,
+        ("admin_password", Some(_)) => {
+            bail!("sso.assertion_key_file applies to sso.cognito_strategy = \"custom_auth\" only")
+        }
+        ("custom_auth", None) => bail!(
+            "sso.cognito_strategy = \"custom_auth\" needs sso.assertion_key_file: an EC P-256 or RSA private key \
+             in PEM whose public key the pool's auth-challenge triggers verify with (docs/cognito-custom-auth.md)"
+        ),
+        ("custom_auth", Some(file)) => CognitoStrategy::CustomAuth(
+            sso_bridge::custom_auth::AssertionKey::from_file(&file).context("sso.assertion_key_file")?,
+        ),
+        (other, _) => bail!("sso.cognito_strategy '{other}' must be 'admin_password' or 'custom_auth'"),
+    };
     Ok(SsoConfig {
         issuer_url: raw.issuer_url.map(|u| u.trim_end_matches('/').to_owned()),
         cognito_app_client_id: raw.cognito_app_client_id.filter(|c| !c.trim().is_empty()),
         state_ttl,
+        cognito_strategy,
     })
 }
 
@@ -138,6 +175,7 @@ struct RawCognito {
     rate_limit: Option<f64>,
     max_attempts: Option<u32>,
     retry_max_seconds: Option<u64>,
+    lease_seconds: Option<u64>,
 }
 
 /// The Cognito mirror's configuration (`[cognito]`; absent = mirror off).
@@ -151,6 +189,10 @@ pub struct CognitoSettings {
     pub max_attempts: u32,
     /// Longest delay between two delivery attempts (default 300 s).
     pub retry_max: std::time::Duration,
+    /// How long a worker's claim on outbox records holds (default 60 s): after it, a crashed
+    /// worker's records are claimable again, and a live worker stops delivering a batch whose claim
+    /// is half gone.
+    pub lease: std::time::Duration,
 }
 
 /// Log output format.
@@ -267,6 +309,11 @@ impl Config {
                 if max_attempts == 0 {
                     bail!("cognito.max_attempts must be at least 1");
                 }
+                let lease = match c.lease_seconds {
+                    Some(0) => bail!("cognito.lease_seconds must be at least 1"),
+                    Some(s) => std::time::Duration::from_secs(s),
+                    None => std::time::Duration::from_secs(60),
+                };
                 if let Some(url) = &c.endpoint_url {
                     if !(url.starts_with("http://") || url.starts_with("https://")) {
                         bail!("cognito.endpoint_url '{url}' must start with http:// or https://");
@@ -281,6 +328,7 @@ impl Config {
                     rate_limit,
                     max_attempts,
                     retry_max: std::time::Duration::from_secs(c.retry_max_seconds.unwrap_or(300).max(1)),
+                    lease,
                 })
             }
         };
@@ -458,6 +506,7 @@ mod tests {
             rate_limit: rate,
             max_attempts: None,
             retry_max_seconds: None,
+            lease_seconds: None,
         };
         let with =
             |c: RawCognito| RawConfig { cognito: Some(c), ..raw("127.0.0.1:1", None, "text", DEFAULT_DATABASE_URL) };
@@ -466,8 +515,47 @@ mod tests {
         check(with(pool("eu-west-1_abc", Some(0.0), None)), Err("cognito.rate_limit"));
         check(with(pool("eu-west-1_abc", None, Some("localhost:5000"))), Err("cognito.endpoint_url"));
         let c = Config::validate(with(pool("eu-west-1_abc", None, None))).unwrap().cognito.unwrap();
-        assert_eq!((c.rate_limit, c.max_attempts, c.retry_max.as_secs()), (10.0, 10, 300));
+        assert_eq!((c.rate_limit, c.max_attempts, c.retry_max.as_secs(), c.lease.as_secs()), (10.0, 10, 300, 60));
+        let short = RawCognito { lease_seconds: Some(5), ..pool("eu-west-1_abc", None, None) };
+        assert_eq!(Config::validate(with(short)).unwrap().cognito.unwrap().lease.as_secs(), 5);
+        check(
+            with(RawCognito { lease_seconds: Some(0), ..pool("eu-west-1_abc", None, None) }),
+            Err("cognito.lease_seconds"),
+        );
         assert!(Config::validate(raw("127.0.0.1:1", None, "text", DEFAULT_DATABASE_URL)).unwrap().cognito.is_none());
+    }
+
+    #[test]
+    fn sso_cognito_strategy() {
+        let sso = |strategy: Option<&str>, key_file: Option<&Path>| RawConfig {
+            sso: RawSso {
+                cognito_strategy: strategy.map(Into::into),
+                assertion_key_file: key_file.map(Into::into),
+                ..RawSso::default()
+            },
+            ..raw("127.0.0.1:1", None, "text", DEFAULT_DATABASE_URL)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let pem = josekit::jws::ES256.generate_key_pair().unwrap().to_pem_private_key();
+        let key_file = dir.path().join("assertion.key");
+        std::fs::write(&key_file, &pem).unwrap();
+        let garbage = dir.path().join("garbage.key");
+        std::fs::write(&garbage, b"-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n").unwrap();
+
+        assert_eq!(Config::validate(sso(None, None)).unwrap().sso.cognito_strategy, CognitoStrategy::AdminPassword);
+        check(sso(Some("admin_password"), None), Ok("http://127.0.0.1:1"));
+        let c = Config::validate(sso(Some("custom_auth"), Some(&key_file))).unwrap();
+        let CognitoStrategy::CustomAuth(key) = &c.sso.cognito_strategy else { panic!("{c:?}") };
+        assert_eq!(key.algorithm(), "ES256");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("PRIVATE") && !shown.contains(&String::from_utf8_lossy(&pem)[28..60]), "{shown}");
+        check(sso(Some("custom_auth"), None), Err("needs sso.assertion_key_file"));
+        check(sso(None, Some(&key_file)), Err("applies to sso.cognito_strategy = \"custom_auth\" only"));
+        check(sso(Some("custom_auth"), Some(&dir.path().join("missing.key"))), Err("cannot read"));
+        check(sso(Some("custom_auth"), Some(&garbage)), Err("not an EC P-256 or RSA"));
+        let e = Config::validate(sso(Some("custom_auth"), Some(&garbage))).unwrap_err();
+        assert!(!format!("{e:#}").contains("c2VjcmV0"));
+        check(sso(Some("password"), None), Err("sso.cognito_strategy 'password'"));
     }
 
     #[test]

@@ -7,20 +7,23 @@
 //! right for one replica; several replicas need sticky sessions on `/auth/okta` (or moving these two
 //! maps to the database).
 
+use crate::config::CognitoStrategy;
 use crate::error::OAuthError;
 use crate::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use provider::sso::OktaIdentity;
+use provider::sso::{OktaIdentity, SsoFlow};
 use provider::{Mirror, UserAccount};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use sso_bridge::custom_auth::CustomAuthIssuer;
 use sso_bridge::oidc::{OidcClient, OidcSettings};
-use sso_bridge::tokens::{CognitoTokens, TokenIssuer};
+use sso_bridge::tokens::{CognitoIssuer, CognitoTokens, TokenIssuer};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use utoipa::{IntoParams, ToSchema};
 
 /// The RFC 8693 grant type.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -49,7 +52,7 @@ pub struct SsoState {
     state_ttl: Duration,
     timeout: Duration,
     mirror: Option<Mirror>,
-    issuer: Option<TokenIssuer>,
+    issuer: Option<CognitoIssuer>,
     client: tokio::sync::Mutex<Option<(Instant, Arc<OidcClient>)>>,
     pending: Mutex<HashMap<String, Pending>>,
     exchanged: Mutex<HashMap<String, u64>>,
@@ -57,10 +60,30 @@ pub struct SsoState {
 
 impl SsoState {
     /// The bridge for `config`, issuing Cognito tokens through `mirror`'s pool (`None`: sign-in
-    /// answers 503).
+    /// answers 503) by the configured `sso.cognito_strategy`.
     pub fn new(config: &crate::Config, mirror: Option<Mirror>) -> SsoState {
         let issuer = match (&mirror, &config.sso.cognito_app_client_id) {
-            (Some(m), Some(app)) => Some(TokenIssuer::new(m.client().clone(), app.clone())),
+            (Some(m), Some(app)) => Some(match &config.sso.cognito_strategy {
+                CognitoStrategy::AdminPassword => {
+                    CognitoIssuer::AdminPassword(TokenIssuer::new(m.client().clone(), app.clone()))
+                }
+                CognitoStrategy::CustomAuth(key) => {
+                    // Public: the operator installs it in the VerifyAuthChallengeResponse trigger.
+                    tracing::info!(
+                        alg = key.algorithm(),
+                        issuer = %config.public_base_url,
+                        public_jwk = %key.public_jwk(),
+                        "Cognito tokens by custom_auth: the pool's Verify trigger must trust this key and issuer"
+                    );
+                    let issuer = config.public_base_url.clone();
+                    CognitoIssuer::CustomAuth(CustomAuthIssuer::new(
+                        m.client().clone(),
+                        app.clone(),
+                        key.clone(),
+                        issuer,
+                    ))
+                }
+            }),
             _ => None,
         };
         SsoState {
@@ -224,11 +247,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/token", web::post().to(token_exchange));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoginQuery {
+    /// Where to go after signing in: a path, or a URL of this StackFlow instance.
     return_to: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/okta/login",
+    tag = "sign-in bridge",
+    summary = "Start an Okta sign-in: redirect to Okta's authorize endpoint (code flow, PKCE, state, nonce)",
+    params(LoginQuery),
+    responses(
+        (status = 302, description = "Redirect to Okta (`Location`)"),
+        (status = 400, description = "`return_to` is not on this instance", body = crate::openapi::OAuthErrorBody),
+        (status = 503, description = "Okta sign-in is not configured", body = crate::openapi::OAuthErrorBody),
+    )
+)]
 async fn login(
     app: web::Data<AppState>,
     sso: web::Data<SsoState>,
@@ -245,11 +282,16 @@ async fn login(
         .finish())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
+    /// The `state` sent to Okta by `/login` (single use).
     state: Option<String>,
+    /// The authorization code.
     code: Option<String>,
+    /// Okta's error code, when it refused the sign-in.
     error: Option<String>,
+    /// Okta's error text.
     error_description: Option<String>,
 }
 
@@ -257,6 +299,22 @@ fn cookie(name: &str, value: &str, max_age: i64) -> String {
     format!("{name}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax")
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/okta/callback",
+    tag = "sign-in bridge",
+    summary = "Okta's redirect back: exchange the code, verify the ID token, issue Cognito tokens as cookies",
+    params(CallbackQuery),
+    responses(
+        (status = 302, description = "Signed in: `sf_access_token` and `sf_id_token` cookies, redirect to `return_to`"),
+        (status = 200, description = "Signed in (`Accept: application/json`): the tokens as JSON",
+            body = crate::openapi::SignInTokens),
+        (status = 400, description = "Unknown or used state, refused code or ID token", body = crate::openapi::OAuthErrorBody),
+        (status = 403, description = "Not assigned to StackFlow, or deactivated", body = crate::openapi::OAuthErrorBody),
+        (status = 502, description = "Okta or Cognito failed", body = crate::openapi::OAuthErrorBody),
+        (status = 503, description = "Sign-in or Cognito issuance not configured", body = crate::openapi::OAuthErrorBody),
+    )
+)]
 async fn callback(
     req: HttpRequest,
     app: web::Data<AppState>,
@@ -277,6 +335,7 @@ async fn callback(
     let (_, claims) = client.exchange(code, &pending.pkce_verifier, &pending.nonce).await?;
     let account = sso.account(&app, &identity(&claims)).await?;
     let tokens = sso.cognito_tokens(&account).await?;
+    app.provider.record_sso_login(&account, SsoFlow::Callback).await?;
     tracing::info!(user = %account.id, "Okta sign-in");
     let wants_json =
         req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
@@ -300,13 +359,30 @@ async fn callback(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ExchangeForm {
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
     grant_type: Option<String>,
+    /// An Okta ID token (each one is accepted once).
     subject_token: Option<String>,
+    /// `urn:ietf:params:oauth:token-type:id_token`.
     subject_token_type: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/okta/token",
+    tag = "sign-in bridge",
+    summary = "RFC 8693 token exchange: an Okta ID token for Cognito tokens",
+    request_body(content = ExchangeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Cognito tokens", body = crate::openapi::ExchangedTokens),
+        (status = 400, description = "Wrong grant or token type, refused or reused ID token, user not assigned",
+            body = crate::openapi::OAuthErrorBody),
+        (status = 502, description = "Okta or Cognito failed", body = crate::openapi::OAuthErrorBody),
+        (status = 503, description = "Sign-in or Cognito issuance not configured", body = crate::openapi::OAuthErrorBody),
+    )
+)]
 async fn token_exchange(
     app: web::Data<AppState>,
     sso: web::Data<SsoState>,
@@ -335,6 +411,7 @@ async fn token_exchange(
         _ => e,
     })?;
     let tokens = sso.cognito_tokens(&account).await?;
+    app.provider.record_sso_login(&account, SsoFlow::TokenExchange).await?;
     tracing::info!(user = %account.id, "Okta ID token exchanged");
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({
         "access_token": tokens.access_token.expose_secret(),

@@ -224,7 +224,7 @@ fn causes(err: &dyn std::error::Error) -> String {
 }
 
 /// An SDK failure as [`Error::Cognito`], retryable for throttling, 5xx and connection failures.
-fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+pub(crate) fn sdk_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: fmt::Debug,

@@ -3,13 +3,14 @@
 //! The Okta side of StackFlow's Okta integration: the validated [`OktaDomain`] every Okta call is
 //! built from and the [`okta::OktaClient`] that checks the management API token and reads the OIDC
 //! discovery document and JWKS (the "Save & Test" checks); [`oidc`] the OIDC login, [`verify`]
-//! ID-token verification, [`tokens`] Cognito token issuance; [`cognito`] mirrors StackFlow users into
-//! a Cognito user pool.
+//! ID-token verification, [`tokens`] Cognito token issuance (`admin_password`, and [`custom_auth`]
+//! for production pools); [`cognito`] mirrors StackFlow users into a Cognito user pool.
 //! It talks HTTP/AWS and never touches the database.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod cognito;
+pub mod custom_auth;
 pub mod oidc;
 pub mod okta;
 pub mod tokens;
@@ -96,6 +97,12 @@ pub enum Error {
     /// An ID token was refused (the token itself is never part of the error).
     #[error("ID token refused: {0}")]
     IdTokenRejected(verify::Rejection),
+    /// The `custom_auth` signing key is unusable (its content is never part of the error).
+    #[error("assertion key: {0}")]
+    AssertionKey(String),
+    /// A `custom_auth` assertion was refused (the assertion itself is never part of the error).
+    #[error("assertion refused: {0}")]
+    AssertionRejected(custom_auth::Rejection),
 }
 
 /// `pub type Result<T>` of this crate.

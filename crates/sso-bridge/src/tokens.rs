@@ -3,12 +3,14 @@
 //! `ADMIN_USER_PASSWORD_AUTH`. It works on emulators and on pools without Lambda triggers; the app
 //! client must allow `ALLOW_ADMIN_USER_PASSWORD_AUTH` and have no client secret. The password is
 //! never stored, logged or returned, and sign-ins of one user are serialized so that one sign-in's
-//! password is not replaced by another's between the two calls.
+//! password is not replaced by another's between the two calls. [`CognitoIssuer`] is the configured
+//! choice between it and [`crate::custom_auth`], the strategy for production pools.
 
 use crate::cognito::CognitoClient;
+use crate::custom_auth::CustomAuthIssuer;
 use crate::{Error, Result};
 use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, AuthenticationResultType, ChallengeNameType};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
@@ -107,24 +109,52 @@ impl TokenIssuer {
             .await
             .map_err(|e| failed("AdminInitiateAuth", &e))?;
         drop(password);
-        let result = out.authentication_result().ok_or_else(|| Error::Cognito {
-            operation: "AdminInitiateAuth",
-            code: "ChallengeRequired".into(),
-            message: format!("Cognito answered with a challenge ({:?}) instead of tokens", out.challenge_name()),
-            retryable: false,
-        })?;
-        let missing = |what: &str| Error::Cognito {
-            operation: "AdminInitiateAuth",
-            code: "IncompleteResult".into(),
-            message: format!("no {what} in the result"),
-            retryable: false,
-        };
-        Ok(CognitoTokens {
-            access_token: SecretString::from(result.access_token().ok_or_else(|| missing("access token"))?.to_owned()),
-            id_token: SecretString::from(result.id_token().ok_or_else(|| missing("ID token"))?.to_owned()),
-            refresh_token: result.refresh_token().map(|t| SecretString::from(t.to_owned())),
-            expires_in: i64::from(result.expires_in()),
-        })
+        tokens_from("AdminInitiateAuth", out.authentication_result(), out.challenge_name())
+    }
+}
+
+/// The tokens of an `AuthenticationResult`; an error when Cognito answered with a challenge instead.
+pub(crate) fn tokens_from(
+    operation: &'static str,
+    result: Option<&AuthenticationResultType>,
+    challenge: Option<&ChallengeNameType>,
+) -> Result<CognitoTokens> {
+    let result = result.ok_or_else(|| Error::Cognito {
+        operation,
+        code: "ChallengeRequired".into(),
+        message: format!("Cognito answered with a challenge ({challenge:?}) instead of tokens"),
+        retryable: false,
+    })?;
+    let missing = |what: &str| Error::Cognito {
+        operation,
+        code: "IncompleteResult".into(),
+        message: format!("no {what} in the result"),
+        retryable: false,
+    };
+    Ok(CognitoTokens {
+        access_token: SecretString::from(result.access_token().ok_or_else(|| missing("access token"))?.to_owned()),
+        id_token: SecretString::from(result.id_token().ok_or_else(|| missing("ID token"))?.to_owned()),
+        refresh_token: result.refresh_token().map(|t| SecretString::from(t.to_owned())),
+        expires_in: i64::from(result.expires_in()),
+    })
+}
+
+/// The strategy configured to obtain Cognito tokens (`sso.cognito_strategy`).
+#[derive(Debug)]
+pub enum CognitoIssuer {
+    /// `admin_password`: [`TokenIssuer`] (emulators, pools without Lambda triggers).
+    AdminPassword(TokenIssuer),
+    /// `custom_auth`: [`CustomAuthIssuer`] (production pools with the auth-challenge triggers).
+    CustomAuth(CustomAuthIssuer),
+}
+
+impl CognitoIssuer {
+    /// Tokens for the Cognito user `username` (the StackFlow user id).
+    pub async fn issue(&self, username: &str) -> Result<CognitoTokens> {
+        match self {
+            CognitoIssuer::AdminPassword(issuer) => issuer.issue(username).await,
+            CognitoIssuer::CustomAuth(issuer) => issuer.issue(username).await,
+        }
     }
 }
 
