@@ -17,6 +17,7 @@ mod search;
 pub mod settings;
 pub mod sso;
 mod users;
+pub mod verify;
 
 pub use auth::{TokenCheck, TokenGate, TokenStatus};
 pub use error::{Error, Result};
@@ -142,7 +143,7 @@ impl Provider {
 
     /// Saves new integration settings (audited) and refreshes the cache.
     pub async fn save_settings(&self, new: &IntegrationSettings, actor: &str) -> Result<()> {
-        settings::save(&self.store, new, actor).await?;
+        settings::save(&self.store, new, self.options.cognito_outbox, actor).await?;
         self.settings.invalidate().await;
         Ok(())
     }

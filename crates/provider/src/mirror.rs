@@ -218,13 +218,32 @@ impl Mirror {
     }
 
     /// Claims one batch and delivers it; returns how many records were claimed.
+    ///
+    /// Records are only delivered while at least half of the claim's lease is left: a batch slowed
+    /// down (rate limit, a slow Cognito) must not outlive its claim, or another worker would take the
+    /// same records and deliver them a second time. The rest of the batch is left to expire and is
+    /// claimed again (by whichever worker comes first).
     pub async fn run_once(&self) -> Result<usize> {
         let store = self.provider.store();
+        let claimed_at = std::time::Instant::now();
         let records =
             outbox::claim(store, &self.options.worker_id, self.options.batch, store::time::now(), self.options.lease)
                 .await?;
-        let deactivate = self.provider.settings().await?.deactivate_on_offboard;
-        for record in &records {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        // Read, not cached: another replica may have just changed Deactivate on Offboard and queued
+        // these very records for it.
+        let deactivate = crate::settings::load(store).await?.deactivate_on_offboard;
+        for (done, record) in records.iter().enumerate() {
+            if claimed_at.elapsed() >= self.options.lease / 2 {
+                tracing::debug!(
+                    delivered = done,
+                    left = records.len() - done,
+                    "Cognito mirror batch outlived half its lease; leaving the rest to be claimed again"
+                );
+                break;
+            }
             self.deliver(record, deactivate).await?;
         }
         Ok(records.len())

@@ -60,9 +60,11 @@ pub async fn load(store: &Store) -> Result<IntegrationSettings> {
     }
 }
 
-/// Saves `new` and audits which fields changed, in one transaction.
-pub async fn save(store: &Store, new: &IntegrationSettings, actor: &str) -> Result<()> {
-    save_with_secrets(store, new, &[], actor).await
+/// Saves `new` and audits which fields changed, in one transaction. With the Cognito mirror on
+/// (`mirror_on`), a change of Deactivate on Offboard also queues a sync of every user Okta
+/// deprovisioned, in the same transaction: their Cognito accounts are enabled or disabled to match.
+pub async fn save(store: &Store, new: &IntegrationSettings, mirror_on: bool, actor: &str) -> Result<()> {
+    save_with_secrets(store, new, &[], mirror_on, actor).await
 }
 
 /// Saves `new` and audits which fields changed — including the names (never the values) of the
@@ -71,6 +73,7 @@ pub(crate) async fn save_with_secrets(
     store: &Store,
     new: &IntegrationSettings,
     secrets_written: &[&'static str],
+    mirror_on: bool,
     actor: &str,
 ) -> Result<()> {
     let now = store::time::now();
@@ -98,7 +101,13 @@ pub(crate) async fn save_with_secrets(
         changed.push("oidc_client_id");
     }
     changed.extend_from_slice(secrets_written);
-    let detail = serde_json::json!({ "changed": changed, "new": value });
+    let mut detail = serde_json::json!({ "changed": changed, "new": value });
+    if old.deactivate_on_offboard != new.deactivate_on_offboard {
+        // Whether a deprovisioned account is usable just changed: the Cognito pool must follow.
+        let deprovisioned = store::users::deprovisioned_ids(&*txn).await?;
+        crate::mirror::enqueue_sync(&*txn, mirror_on, &deprovisioned).await?;
+        detail["deprovisionedUsers"] = serde_json::json!(deprovisioned.len());
+    }
     store::audit::append(
         &*txn,
         &store::audit::AuditEvent::new(

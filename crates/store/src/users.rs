@@ -214,6 +214,18 @@ pub async fn all_ids<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
         .await?)
 }
 
+/// The ids of the users Okta deprovisioned (`active` is false), in id order.
+pub async fn deprovisioned_ids<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Active.eq(false))
+        .order_by_asc(users::Column::Id)
+        .into_tuple::<String>()
+        .all(c)
+        .await?)
+}
+
 /// How many users there are.
 pub async fn count<C: ConnectionTrait>(c: &C) -> Result<u64> {
     Ok(users::Entity::find().count(c).await?)

@@ -19,14 +19,14 @@ const POOL_NAME: &str = "stackflow-test";
 /// Every wait is bounded by this.
 const WAIT: Duration = Duration::from_secs(60);
 
-/// A `moto_server` child process on a loopback port; killed on drop.
-struct Moto {
+/// A `moto_server` child process on a loopback port; killed on drop (shared with `mirror_faults`).
+pub(crate) struct Moto {
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Moto {
-    fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         static CREDENTIALS: Once = Once::new();
         CREDENTIALS.call_once(|| {
             std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
@@ -71,12 +71,12 @@ impl Moto {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Creates the test pool and returns a client bound to it.
-    async fn pool(&self) -> CognitoClient {
+    pub(crate) async fn pool(&self) -> CognitoClient {
         let bootstrap =
             CognitoConfig { user_pool_id: "bootstrap".into(), region: REGION.into(), endpoint_url: Some(self.url()) };
         let client = CognitoClient::connect(&bootstrap).await.unwrap();
@@ -98,6 +98,7 @@ fn settings(pool: &CognitoClient) -> CognitoSettings {
         rate_limit: 500.0,
         max_attempts: 1000,
         retry_max: Duration::from_secs(2),
+        lease: Duration::from_secs(60),
     }
 }
 
@@ -177,6 +178,16 @@ async fn provisioning_reaches_the_pool() {
     let reactivate = patch(serde_json::json!([{ "op": "replace", "value": { "active": true } }]));
     app.patch(&format!("/Users/{id}"), &reactivate).await.expect(200);
     pool_user(&pool, &id, |u| u.enabled).await;
+
+    // Deactivate on Offboard decides whether a deprovisioned account is usable: turning it off
+    // re-enables the Cognito user Okta deprovisioned, turning it on disables it again.
+    app.patch(&format!("/Users/{id}"), &deactivate).await.expect(200);
+    pool_user(&pool, &id, |u| !u.enabled).await;
+    let offboard = |on: bool| serde_json::json!({ "deactivate_on_offboard": on });
+    app.admin(reqwest::Method::PUT, "/integrations/okta", Some(&offboard(false))).await.expect(200);
+    pool_user(&pool, &id, |u| u.enabled).await;
+    app.admin(reqwest::Method::PUT, "/integrations/okta", Some(&offboard(true))).await.expect(200);
+    pool_user(&pool, &id, |u| !u.enabled).await;
 
     // Delete removes the Cognito user.
     app.delete(&format!("/Users/{id}")).await.expect(204);

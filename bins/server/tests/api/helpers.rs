@@ -79,18 +79,22 @@ impl Drop for TestApp {
             eprintln!("test failed: its database {name} is kept");
             return;
         }
-        // Drop cannot await: do it on a runtime of its own.
-        let cleanup = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            rt.block_on(async {
-                let conn = sea_orm::Database::connect(admin_url.as_str()).await.ok()?;
-                // FORCE ends the server's pooled connections to it (PostgreSQL 13+).
-                conn.execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await.ok()?;
-                conn.close().await.ok()
-            })
-        });
-        let _ = cleanup.join();
+        drop_postgres_database(admin_url, name);
     }
+}
+
+/// Drops a test's PostgreSQL database, best effort, from a `Drop` impl (which cannot await: it runs
+/// on a runtime of its own). FORCE ends the server's pooled connections to it (PostgreSQL 13+).
+pub fn drop_postgres_database(admin_url: String, name: String) {
+    let cleanup = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        rt.block_on(async {
+            let conn = sea_orm::Database::connect(admin_url.as_str()).await.ok()?;
+            conn.execute_unprepared(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)).await.ok()?;
+            conn.close().await.ok()
+        })
+    });
+    let _ = cleanup.join();
 }
 
 /// An answer, read in full.
@@ -288,7 +292,7 @@ pub async fn send(req: RequestBuilder) -> Resp {
 /// Creates a fresh, empty PostgreSQL database on the server named by `admin_url` and returns its URL.
 /// Panics (failing the test) when the server cannot be reached: with the variable set, the tests
 /// must run against PostgreSQL, never silently skip it.
-async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
+pub async fn fresh_postgres_database(admin_url: &str) -> (String, String) {
     let name = format!("sf_test_{}", uuid::Uuid::new_v4().simple());
     let conn = sea_orm::Database::connect(admin_url)
         .await

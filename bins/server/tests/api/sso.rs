@@ -20,7 +20,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "stackflow-sso-test";
-const OKTA_SUB: &str = "00u1adatest";
+pub(crate) const OKTA_SUB: &str = "00u1adatest";
 
 /// A child process on a loopback port; killed on drop.
 struct Process {
@@ -66,13 +66,16 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-struct Env {
-    app: TestApp,
+/// A running server wired to the OIDC stand-in and the Cognito emulator (also used by e2e_checks).
+pub(crate) struct Env {
+    pub(crate) app: TestApp,
     okta: Process,
     _moto: Process,
+    /// The emulated user pool the server mirrors to.
+    pub(crate) pool: CognitoConfig,
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     static CREDENTIALS: Once = Once::new();
     CREDENTIALS.call_once(|| {
         std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
@@ -104,11 +107,13 @@ async fn env() -> Env {
         .await
         .unwrap();
     let app_client_id = app_client.user_pool_client().and_then(|c| c.client_id()).unwrap().to_owned();
+    let pool = CognitoConfig { user_pool_id: pool_id, ..bootstrap };
     let cognito = CognitoSettings {
-        pool: CognitoConfig { user_pool_id: pool_id, ..bootstrap },
+        pool: pool.clone(),
         rate_limit: 500.0,
         max_attempts: 1000,
         retry_max: Duration::from_secs(2),
+        lease: Duration::from_secs(60),
     };
     let issuer = okta.url();
     let app = spawn_app_with(move |c| {
@@ -127,7 +132,7 @@ async fn env() -> Env {
         deactivate_on_offboard: Some(true),
     };
     app.provider.configure_okta(update, "test").await.unwrap();
-    Env { app, okta, _moto: moto }
+    Env { app, okta, _moto: moto, pool }
 }
 
 fn location(resp: &reqwest::Response) -> String {
@@ -180,7 +185,7 @@ impl Env {
     }
 
     /// Signs in as `sub` and returns the callback's status and body.
-    async fn sign_in(&self, sub: &str) -> (u16, Value) {
+    pub(crate) async fn sign_in(&self, sub: &str) -> (u16, Value) {
         let url = self.authorize(sub, "/tickets").await;
         let (status, body, cookies) = self.callback(&url).await;
         if status == 200 {
@@ -230,7 +235,7 @@ impl Env {
     }
 }
 
-fn check_role(body: &Value, role: &str) {
+pub(crate) fn check_role(body: &Value, role: &str) {
     let claims = payload(body["id_token"].as_str().unwrap_or_else(|| panic!("no id_token in {body}")));
     assert_eq!(claims["custom:stackflow_role"], role, "{claims}");
     assert_eq!(claims["cognito:groups"], json!([role]), "{claims}");
