@@ -9,8 +9,13 @@ test:
     cargo test --workspace
 
 # The store and server tests on the local PostgreSQL.
+# The store tests keep their per-test databases (sf_store_*): they are dropped afterwards.
 test-pg:
-    STACKFLOW_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p store -p stackflow-server
+    STACKFLOW_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p store -p stackflow-server; \
+    status=$?; \
+    psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'sf\_%'" postgres | \
+      while read -r db; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" postgres; done; \
+    exit $status
 
 # Everything CI runs.
 ci:

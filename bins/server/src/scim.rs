@@ -17,21 +17,26 @@ use std::pin::Pin;
 
 /// Registers the SCIM routes (relative to the `/scim/v2` scope).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    // Known paths answer other methods with 405 (RFC 7644 §4 for discovery), not 404.
-    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
-    let read_only = |path: &str, get: actix_web::Route| resource(path).route(get);
+    // Known paths answer other methods with 405 and an `Allow` header (RFC 7644 §4, RFC 9110
+    // §15.5.6), not 404.
+    let resource = |path: &str, allow: &'static str| {
+        web::resource(path).default_service(web::to(move |req: HttpRequest| method_not_allowed(req, allow)))
+    };
+    let read_only = |path: &str, get: actix_web::Route| resource(path, "GET").route(get);
+    const COLLECTION: &str = "GET, POST";
+    const ITEM: &str = "GET, PUT, PATCH, DELETE";
     cfg.service(read_only("/ServiceProviderConfig", web::get().to(service_provider_config)))
         .service(read_only("/ResourceTypes", web::get().to(resource_types)))
         .service(read_only("/ResourceTypes/{id}", web::get().to(resource_type)))
         .service(read_only("/Schemas", web::get().to(schemas)))
         .service(read_only("/Schemas/{id}", web::get().to(schema)))
-        .service(resource("/.search").route(web::post().to(search_all)))
+        .service(resource("/.search", "POST").route(web::post().to(search_all)))
         .service(
             web::scope("/Users")
-                .service(resource("").route(web::get().to(list_users)).route(web::post().to(create_user)))
-                .service(resource("/.search").route(web::post().to(search_users)))
+                .service(resource("", COLLECTION).route(web::get().to(list_users)).route(web::post().to(create_user)))
+                .service(resource("/.search", "POST").route(web::post().to(search_users)))
                 .service(
-                    resource("/{id}")
+                    resource("/{id}", ITEM)
                         .route(web::get().to(get_user))
                         .route(web::put().to(replace_user))
                         .route(web::patch().to(patch_user))
@@ -42,10 +47,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/Groups")
-                .service(resource("").route(web::get().to(list_groups)).route(web::post().to(create_group)))
-                .service(resource("/.search").route(web::post().to(search_groups)))
+                .service(resource("", COLLECTION).route(web::get().to(list_groups)).route(web::post().to(create_group)))
+                .service(resource("/.search", "POST").route(web::post().to(search_groups)))
                 .service(
-                    resource("/{id}")
+                    resource("/{id}", ITEM)
                         .route(web::get().to(get_group))
                         .route(web::put().to(replace_group))
                         .route(web::patch().to(patch_group))
@@ -190,8 +195,13 @@ fn created(r: Rendered) -> HttpResponse {
     res
 }
 
-async fn method_not_allowed(req: HttpRequest) -> ApiResult<HttpResponse> {
-    Err(ScimError::new(405, None, format!("{} is not supported on {}", req.method(), req.path())).into())
+/// 405 with a SCIM error body and the methods the path supports in `Allow`.
+async fn method_not_allowed(req: HttpRequest, allow: &'static str) -> HttpResponse {
+    let error =
+        ApiError::from(ScimError::new(405, None, format!("{} is not supported on {}", req.method(), req.path())));
+    let mut res = actix_web::ResponseError::error_response(&error);
+    res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    res
 }
 
 async fn search_all(_: ScimAuth, state: web::Data<AppState>, body: JsonBody) -> ApiResult<HttpResponse> {

@@ -272,20 +272,21 @@ async fn unsupported_methods_and_paths_are_scim_errors() {
     let app = spawn_app().await;
     let id = app.create_user("method.user@example.com").await["id"].as_str().expect("id").to_owned();
     let cases = [
-        (Method::DELETE, "/Users".to_owned(), 405),
-        (Method::PUT, "/Groups".to_owned(), 405),
-        (Method::POST, format!("/Users/{id}"), 405),
-        (Method::GET, "/Users/.search".to_owned(), 405),
-        (Method::GET, "/.search".to_owned(), 405),
-        (Method::POST, "/ServiceProviderConfig".to_owned(), 405),
-        (Method::DELETE, "/Schemas".to_owned(), 405),
-        (Method::GET, format!("/Users/{id}/emails"), 404),
-        (Method::GET, "/Groups/a/b".to_owned(), 404),
-        (Method::GET, "/Devices".to_owned(), 404),
+        (Method::DELETE, "/Users".to_owned(), 405, Some("GET, POST")),
+        (Method::PUT, "/Groups".to_owned(), 405, Some("GET, POST")),
+        (Method::POST, format!("/Users/{id}"), 405, Some("GET, PUT, PATCH, DELETE")),
+        (Method::GET, "/Users/.search".to_owned(), 405, Some("POST")),
+        (Method::GET, "/.search".to_owned(), 405, Some("POST")),
+        (Method::POST, "/ServiceProviderConfig".to_owned(), 405, Some("GET")),
+        (Method::DELETE, "/Schemas".to_owned(), 405, Some("GET")),
+        (Method::GET, format!("/Users/{id}/emails"), 404, None),
+        (Method::GET, "/Groups/a/b".to_owned(), 404, None),
+        (Method::GET, "/Devices".to_owned(), 404, None),
     ];
-    for (method, path, status) in cases {
+    for (method, path, status, allow) in cases {
         let res = send(app.request(method.clone(), &path).body("{}")).await;
         assert_eq!(res.status, status, "{method} {path}: {res:?}");
+        assert_eq!(res.headers.get("allow").and_then(|v| v.to_str().ok()), allow, "{method} {path}: {res:?}");
         assert!(res.headers.contains_key("content-type"), "{method} {path}: {res:?}");
         let detail = assert_scim_error(&res, status, None);
         assert!(detail.contains(&format!("/scim/v2{path}")), "{method} {path}: {detail}");
