@@ -213,7 +213,11 @@ impl Provider {
                 "membersCleared": delta.cleared,
             });
             audit::append(&*txn, &AuditEvent::new(now, SCIM_ACTOR, action, "Group", Some(id), detail)).await?;
-            if sync {
+            // Only a group some rule applies to (before or after this change) bears on roles: the
+            // members Okta adds to or removes from other groups keep their role, and skipping them
+            // keeps a big unmapped group's PATCH at the cost of its membership rows.
+            let refs = [group_ref(id, &current.group), group_ref(id, &group)];
+            if sync && crate::roles::any_mapped(&*txn, &refs).await? {
                 // A new name or externalId can change which rule matches the group: every member
                 // is affected.
                 if current.group.display_name != group.display_name || current.group.external_id != group.external_id {
@@ -294,5 +298,14 @@ impl Provider {
             resources.push(self.render_group(g, members.as_deref(), &q.attributes, &q.excluded_attributes).json);
         }
         Ok(scim_core::list_response(page.total, q.start_index, resources))
+    }
+}
+
+/// The role engine's view of a stored group.
+fn group_ref(id: &str, group: &Group) -> rolemap::GroupRef {
+    rolemap::GroupRef {
+        id: id.to_owned(),
+        external_id: group.external_id.clone(),
+        display_name: group.display_name.clone(),
     }
 }

@@ -37,6 +37,15 @@ pub async fn load_map<C: ConnectionTrait>(c: &C) -> Result<RoleMap> {
     Ok(RoleMap::new(rules, default_role)?)
 }
 
+/// Whether a rule applies to any of `groups` (as stored: rules follow their bound group by id).
+/// A group no rule applies to takes no part in resolution — the winner is chosen among mapped
+/// groups, and the default role goes to users in no mapped group either way — so its membership
+/// changes cannot change anyone's role and need no recomputation.
+pub async fn any_mapped<C: ConnectionTrait>(c: &C, groups: &[GroupRef]) -> Result<bool> {
+    let map = load_map(c).await?;
+    Ok(groups.iter().any(|g| map.rule_for(g).is_some()))
+}
+
 /// Binds every unbound display-name rule to the one pushed group carrying its name, and stores the
 /// bindings, so the rule follows that group when Okta renames it. All groups with such a name are
 /// read (one query), not only the affected users' groups: a name shared by two groups binds nothing.

@@ -235,3 +235,26 @@ async fn a_user_without_active_can_be_grouped() {
     check("role", role(&app, "noactive@example.com").await, Some(Role::ItsmAgent));
     check("enabled", account(&app, "noactive@example.com").await.enabled, true);
 }
+
+#[tokio::test]
+async fn unmapped_groups_bear_on_roles_once_renamed_into_a_mapping() {
+    let app = spawn_app().await;
+    let ada = user_id(&app, "ada@example.com").await;
+    let finance = push_group(&app, "Finance", &[]).await;
+    add_member(&app, &finance, &ada).await;
+    check("member of an unmapped group", role(&app, "ada@example.com").await, None);
+    check("no role change recorded", role_events(&app, &ada).await, 0);
+
+    // Okta renames it to a mapped name: every member is recomputed, and the rule binds to the group.
+    let rename = |name: &str| patch(json!([{ "op": "replace", "value": { "id": finance, "displayName": name } }]));
+    app.patch(&format!("/Groups/{finance}"), &rename("StackFlow-Viewers")).await.scim(200);
+    check("renamed into a mapping", role(&app, "ada@example.com").await, Some(Role::Viewer));
+    // Renamed away again, the bound rule follows the group by id.
+    app.patch(&format!("/Groups/{finance}"), &rename("Finance")).await.scim(200);
+    check("the rule follows the group", role(&app, "ada@example.com").await, Some(Role::Viewer));
+    let bob = user_id(&app, "bob@example.com").await;
+    add_member(&app, &finance, &bob).await;
+    check("new members of the bound group", role(&app, "bob@example.com").await, Some(Role::Viewer));
+    remove_member(&app, &finance, &ada).await;
+    check("removed", role(&app, "ada@example.com").await, None);
+}
