@@ -1,6 +1,6 @@
 //! The admin API under `/admin/api`: the Integration Hub's Okta page (settings, Save & Test, SCIM
 //! token, doctor) and the Okta group → StackFlow role mappings (rules, dry runs, explanations,
-//! unmapped groups). Authenticated by the bootstrap admin token from configuration; errors are JSON
+//! unmapped groups), and the Cognito mirror's outbox (status, failed records, retry). Authenticated by the bootstrap admin token from configuration; errors are JSON
 //! `{"error": "...", "field": "..."}`. Handlers extract, authorize, call one provider method, map.
 
 use crate::error::{AdminError, AdminResult};
@@ -37,6 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/users/{user_name}/explain").route(web::get().to(explain_user)))
         .service(web::resource("/groups/unmapped").route(web::get().to(unmapped_groups)))
+        .service(web::resource("/outbox").route(web::get().to(outbox_status)))
+        .service(web::resource("/outbox/records").route(web::get().to(outbox_records)))
+        .service(web::resource("/outbox/retry").route(web::post().to(outbox_retry)))
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<HttpResponse, _>(AdminError::new(404, format!("no admin endpoint {} {}", req.method(), req.path())))
         }));
@@ -372,4 +375,88 @@ async fn explain_user(
 )]
 async fn unmapped_groups(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(state.provider.unmapped_groups().await?))
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/outbox",
+    tag = "cognito mirror",
+    summary = "The Cognito outbox: pending (and retrying), dead, delivered, age of the oldest pending record",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "`mirror` (`on`/`off`), `pending`, `retrying`, `dead`, `done`, `oldest_pending_at`, `oldest_pending_age_seconds`; with the mirror off only `mirror` and `message`", body = serde_json::Value),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn outbox_status(_: AdminAuth, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(state.provider.outbox_status().await?))
+}
+
+/// `GET /outbox/records?failed=true&limit=50`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct OutboxRecordsQuery {
+    /// Failed records only (dead, or pending after a failed attempt), each with its error; otherwise
+    /// the pending ones.
+    #[serde(default)]
+    failed: bool,
+    /// At most this many, newest first (1 to 1000; default 50).
+    #[serde(default = "default_outbox_limit")]
+    limit: u64,
+}
+
+fn default_outbox_limit() -> u64 {
+    50
+}
+
+#[utoipa::path(
+    get,
+    path = "/admin/api/outbox/records",
+    tag = "cognito mirror",
+    summary = "Outbox records, newest first: pending, or with failed=true the failed ones with their error",
+    security(("admin_token" = [])),
+    params(OutboxRecordsQuery),
+    responses(
+        (status = 200, description = "`mirror` and `records` (`id`, `user_id`, `kind`, `state`, `attempts`, `created_at`, `next_attempt_at`, `last_error`)", body = serde_json::Value),
+        (status = 400, description = "Invalid query string", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn outbox_records(_: AdminAuth, req: HttpRequest, state: web::Data<AppState>) -> AdminResult<HttpResponse> {
+    let query = web::Query::<OutboxRecordsQuery>::from_query(req.query_string())
+        .map_err(|e| AdminError::new(400, format!("invalid query string (failed=true|false, limit=N): {e}")))?;
+    if !(1..=1000).contains(&query.limit) {
+        return Err(AdminError { status: 400, error: "limit must be 1 to 1000".into(), field: Some("limit".into()) });
+    }
+    Ok(HttpResponse::Ok().json(state.provider.outbox_records(query.failed, query.limit).await?))
+}
+
+/// `POST /outbox/retry`, optionally `{"id": N}` to re-queue only that record.
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OutboxRetryBody {
+    /// Only this dead record (absent: every dead record).
+    id: Option<i64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/admin/api/outbox/retry",
+    tag = "cognito mirror",
+    summary = "Put dead outbox records (all, or the one with `id`) back in the queue",
+    security(("admin_token" = [])),
+    request_body(content = Option<OutboxRetryBody>, description = "Optional: `id` re-queues only that record"),
+    responses(
+        (status = 200, description = "`mirror` and `requeued` (how many dead records are pending again)", body = serde_json::Value),
+        (status = 400, description = "Invalid body", body = crate::openapi::AdminErrorBody),
+        (status = 401, description = "Missing or wrong bootstrap token", body = crate::openapi::AdminErrorBody),
+        (status = 503, description = "No bootstrap token configured", body = crate::openapi::AdminErrorBody),
+    )
+)]
+async fn outbox_retry(_: AdminAuth, state: web::Data<AppState>, body: web::Bytes) -> AdminResult<HttpResponse> {
+    let b: OutboxRetryBody = if body.is_empty() { OutboxRetryBody::default() } else { parse_json(&body)? };
+    Ok(HttpResponse::Ok().json(state.provider.outbox_retry(b.id, ACTOR).await?))
 }

@@ -40,7 +40,8 @@ pub struct AppState {
     pub admin_token: Option<secrecy::SecretString>,
 }
 
-/// Connects to (and migrates) the configured database and builds the provider.
+/// Connects to (and migrates) the configured database and builds the provider (with the Cognito
+/// pool as its Save & Test probe when `[cognito]` is configured).
 pub async fn provider_from_config(config: &Config) -> anyhow::Result<Provider> {
     let options = DbOptions { max_connections: config.max_connections, ..DbOptions::default() };
     let store = Store::connect(config.database_url.expose_secret(), &options).await?;
@@ -51,14 +52,24 @@ pub async fn provider_from_config(config: &Config) -> anyhow::Result<Provider> {
     provider_options.okta_base_url_override = config.okta_base_url_override.clone();
     provider_options.okta_timeout = config.okta_timeout;
     let secrets = store::secrets::open(&config.secrets, &store).await.context("opening the secret store")?;
-    Ok(Provider::new(store, provider_options).with_secrets(secrets))
+    let provider = Provider::new(store, provider_options).with_secrets(secrets);
+    Ok(match &config.cognito {
+        // Save & Test's "Cognito user pool reachable" check reads the pool the mirror writes.
+        Some(cognito) => provider.with_cognito_probe(cognito_client(cognito).await?),
+        None => provider,
+    })
+}
+
+/// The Cognito client of `[cognito]`, rate-limited as configured.
+async fn cognito_client(cognito: &config::CognitoSettings) -> anyhow::Result<sso_bridge::cognito::CognitoClient> {
+    Ok(sso_bridge::cognito::CognitoClient::connect(&cognito.pool).await?.with_rate_limit(cognito.rate_limit))
 }
 
 /// The Cognito mirror over `provider` when `[cognito]` is configured (`None`: mirror off). The admin
 /// CLI uses it for `cognito sync`; the server runs its worker.
 pub async fn mirror_from_config(config: &Config, provider: &Provider) -> anyhow::Result<Option<Mirror>> {
     let Some(cognito) = &config.cognito else { return Ok(None) };
-    let client = sso_bridge::cognito::CognitoClient::connect(&cognito.pool).await?.with_rate_limit(cognito.rate_limit);
+    let client = cognito_client(cognito).await?;
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "stackflow".to_owned());
     let mut options = MirrorOptions::new(format!("{host}:{}", std::process::id()));
     options.max_attempts = cognito.max_attempts;

@@ -1,6 +1,6 @@
 //! The Okta integration as the Integration Hub shows it: the settings with their secrets (write-only,
-//! read back as set / not set), Save & Test (each check ok / warning / failed with a one-line fix),
-//! and the doctor, which diagnoses the Okta guide's troubleshooting table from stored facts.
+//! read back as set / not set), Save & Test (each check ok / warning / failed with a one-line fix:
+//! the Okta API, the OIDC app, SCIM, the Cognito user pool, the seed groups), and the doctor, which diagnoses the Okta guide's troubleshooting table from stored facts.
 
 use crate::settings::IntegrationSettings;
 use crate::{Error, Provider, Result};
@@ -11,6 +11,16 @@ use serde::Serialize;
 use sso_bridge::okta::OktaClient;
 use sso_bridge::OktaDomain;
 use store::secrets::{SecretName, SecretStore};
+
+/// How long Save & Test waits for the Cognito user pool to answer.
+const COGNITO_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Save & Test's and the doctor's word when `[cognito]` is not configured.
+const COGNITO_OFF: &str = "Cognito mirror off: [cognito] is not configured — provisioned users do not reach Cognito \
+                           and Okta sign-in cannot issue tokens";
+/// How to turn the mirror on.
+const COGNITO_OFF_FIX: &str = "configure [cognito] user_pool_id and region (or STACKFLOW__COGNITO__USER_POOL_ID and \
+                               STACKFLOW__COGNITO__REGION), restart, then run stackflow-admin cognito sync";
 
 /// How long after the last rejected SCIM request the doctor still reports it.
 const REJECTION_WINDOW: chrono::Duration = chrono::Duration::hours(24);
@@ -230,7 +240,8 @@ impl Provider {
         self.okta_settings().await
     }
 
-    /// Save & Test: checks the stored settings against Okta and StackFlow, each check reported as
+    /// Save & Test: checks the stored settings against Okta, StackFlow and the Cognito user pool (when
+    /// a probe is set: [`Provider::with_cognito_probe`]), each check reported as
     /// ok / warning / failed with a one-line fix. Every outbound call has a timeout.
     pub async fn test_okta(&self) -> Result<Report> {
         let s = crate::settings::load(&self.store).await?;
@@ -244,12 +255,12 @@ impl Provider {
             ),
             _ => None,
         };
-        let (api, oidc) = futures_join(
+        let (api, oidc, cognito) = tokio::join!(
             api_check(client.as_ref(), api_token.as_ref()),
             oidc_check(client.as_ref(), s.oidc_client_id.as_deref(), oidc_secret.is_some()),
-        )
-        .await;
-        let mut checks = vec![api, oidc, self.scim_check(&s).await?];
+            cognito_check(self.cognito_probe.as_ref(), self.options.cognito_outbox),
+        );
+        let mut checks = vec![api, oidc, self.scim_check(&s).await?, cognito];
         checks.extend(self.group_checks().await?);
         Ok(Report::new(checks))
     }
@@ -347,6 +358,9 @@ impl Provider {
                 Some("stackflow-admin okta configure --scim-enabled true"),
             ));
         }
+        if !self.options.cognito_outbox {
+            findings.push(Check::new("cognito_mirror_off", CheckStatus::Warning, COGNITO_OFF, Some(COGNITO_OFF_FIX)));
+        }
         findings.extend(self.mapping_findings().await?);
         Ok(Report::new(findings))
     }
@@ -394,9 +408,74 @@ impl Provider {
     }
 }
 
-/// Runs two futures concurrently (so a slow Okta costs one timeout, not two).
-async fn futures_join<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> (A::Output, B::Output) {
-    tokio::join!(a, b)
+/// "Cognito user pool reachable": DescribeUserPool on the configured pool, bounded by
+/// [`COGNITO_PROBE_TIMEOUT`] (run concurrently with the Okta checks, so a slow Okta and a slow
+/// Cognito cost one timeout, not two).
+async fn cognito_check(probe: Option<&sso_bridge::cognito::CognitoClient>, mirror_on: bool) -> Check {
+    const NAME: &str = "cognito";
+    let Some(client) = probe else {
+        return if mirror_on {
+            Check::new(
+                NAME,
+                CheckStatus::Warning,
+                "Cognito user pool not checked: the mirror is on but this provider was given no Cognito client",
+                Some("build the provider with Provider::with_cognito_probe (stackflow-server does)"),
+            )
+        } else {
+            Check::new(NAME, CheckStatus::Warning, COGNITO_OFF, Some(COGNITO_OFF_FIX))
+        };
+    };
+    let config = client.config();
+    let pool = &config.user_pool_id;
+    match client.describe_pool(COGNITO_PROBE_TIMEOUT).await {
+        Ok(name) if name.is_empty() => {
+            Check::new(NAME, CheckStatus::Ok, format!("Cognito user pool {pool} reachable"), None)
+        }
+        Ok(name) => Check::new(NAME, CheckStatus::Ok, format!("Cognito user pool reachable: {name} ({pool})"), None),
+        Err(e) => cognito_failure(NAME, config, &e),
+    }
+}
+
+fn cognito_failure(name: &str, config: &sso_bridge::cognito::CognitoConfig, err: &sso_bridge::Error) -> Check {
+    let pool = &config.user_pool_id;
+    let endpoint = config.endpoint_url.clone().unwrap_or_else(|| format!("the public endpoint of {}", config.region));
+    let code = match err {
+        sso_bridge::Error::Cognito { code, .. } => code.as_str(),
+        _ => "",
+    };
+    match code {
+        "TimeoutError" => Check::new(
+            name,
+            CheckStatus::Failed,
+            format!("Cognito ({endpoint}) did not answer within {} ms", COGNITO_PROBE_TIMEOUT.as_millis()),
+            Some("check that this host reaches the Cognito endpoint over HTTPS (DNS, proxy, firewall, VPC endpoint) and cognito.endpoint_url"),
+        ),
+        "DispatchFailure" | "ResponseError" => Check::new(
+            name,
+            CheckStatus::Failed,
+            format!("Cognito endpoint unreachable ({endpoint})"),
+            Some("check cognito.region and cognito.endpoint_url, and that this host reaches the Cognito endpoint over HTTPS (DNS, proxy, firewall, VPC endpoint)"),
+        ),
+        "AccessDeniedException" | "NotAuthorizedException" | "UnrecognizedClientException"
+        | "InvalidSignatureException" | "ExpiredTokenException" => Check::new(
+            name,
+            CheckStatus::Failed,
+            format!("AWS refused to describe user pool {pool} ({code})"),
+            Some("give the server's AWS credentials (IAM role) cognito-idp:DescribeUserPool and the mirror's cognito-idp:Admin* actions on this pool, and check the credentials are current"),
+        ),
+        "ResourceNotFoundException" => Check::new(
+            name,
+            CheckStatus::Failed,
+            format!("user pool {pool} not found in {}", config.region),
+            Some("set cognito.user_pool_id to the pool's id (Cognito console → User pools, e.g. eu-west-1_AbCdEf123) and cognito.region to the pool's region"),
+        ),
+        _ => Check::new(
+            name,
+            CheckStatus::Failed,
+            err.to_string(),
+            Some("check the [cognito] section (user_pool_id, region, endpoint_url) and the server's AWS credentials"),
+        ),
+    }
 }
 
 fn unreachable_fix() -> Option<&'static str> {

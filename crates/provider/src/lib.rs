@@ -104,6 +104,7 @@ pub struct Provider {
     settings: settings::SettingsCache,
     tokens: TokenGate,
     secrets: Option<std::sync::Arc<dyn store::secrets::SecretStore>>,
+    cognito_probe: Option<sso_bridge::cognito::CognitoClient>,
 }
 
 impl Provider {
@@ -111,13 +112,21 @@ impl Provider {
     pub fn new(store: Store, options: ProviderOptions) -> Self {
         let settings = settings::SettingsCache::new(store.clone(), options.cache_ttl);
         let tokens = TokenGate::new(store.clone(), options.cache_ttl);
-        Provider { store, options: std::sync::Arc::new(options), settings, tokens, secrets: None }
+        Provider { store, options: std::sync::Arc::new(options), settings, tokens, secrets: None, cognito_probe: None }
     }
 
     /// The provider with `secrets` as its secret store (the Okta API token, the OIDC client secret).
     /// Without one, the operations that need a secret fail saying so.
     pub fn with_secrets(mut self, secrets: std::sync::Arc<dyn store::secrets::SecretStore>) -> Self {
         self.secrets = Some(secrets);
+        self
+    }
+
+    /// The provider with `client` as the Cognito user pool Save & Test checks ("Cognito user pool
+    /// reachable", DescribeUserPool). Without one, that check warns: the mirror is off, or (with
+    /// `cognito_outbox` on) the pool was not checked.
+    pub fn with_cognito_probe(mut self, client: sso_bridge::cognito::CognitoClient) -> Self {
+        self.cognito_probe = Some(client);
         self
     }
 

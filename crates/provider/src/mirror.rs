@@ -134,6 +134,110 @@ impl Provider {
     }
 }
 
+/// The mirror's on/off state as the admin API reports it: `"on"` or `"off"`.
+fn mirror_state(on: bool) -> &'static str {
+    if on {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// What the admin API says instead of outbox facts while `[cognito]` is not configured.
+pub const MIRROR_OFF: &str =
+    "the Cognito mirror is off: configure [cognito] user_pool_id and region (nothing is queued)";
+
+/// The outbox's counts as `stackflow-admin outbox status` shows them (`mirror` `"off"`: no counts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxOverview {
+    /// `"on"` or `"off"`.
+    pub mirror: &'static str,
+    /// With the mirror off, what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    /// The counts (mirror on only).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub status: Option<outbox::OutboxStatus>,
+    /// Seconds since the oldest pending record committed (mirror on, something pending).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_pending_age_seconds: Option<i64>,
+}
+
+/// Outbox records for the admin API (`mirror` `"off"`: none).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxRecords {
+    /// `"on"` or `"off"`.
+    pub mirror: &'static str,
+    /// With the mirror off, what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    /// The records, newest first, each with the error of its last failed attempt.
+    pub records: Vec<OutboxRecord>,
+}
+
+/// The answer to a retry of dead records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxRetry {
+    /// `"on"` or `"off"`.
+    pub mirror: &'static str,
+    /// With the mirror off, what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+    /// Dead records put back in the queue.
+    pub requeued: u64,
+}
+
+impl Provider {
+    fn mirror_message(&self) -> Option<&'static str> {
+        (!self.options.cognito_outbox).then_some(MIRROR_OFF)
+    }
+
+    /// The outbox's counts and the age of the oldest pending record (mirror off: says so).
+    pub async fn outbox_status(&self) -> Result<OutboxOverview> {
+        let on = self.options.cognito_outbox;
+        let mut overview = OutboxOverview {
+            mirror: mirror_state(on),
+            message: self.mirror_message(),
+            status: None,
+            oldest_pending_age_seconds: None,
+        };
+        if on {
+            let status = outbox::status(self.store.conn()).await?;
+            overview.oldest_pending_age_seconds =
+                status.oldest_pending_at.map(|t| (store::time::now() - t).num_seconds().max(0));
+            overview.status = Some(status);
+        }
+        Ok(overview)
+    }
+
+    /// Outbox records, newest first, at most `limit`: the failed ones (dead, or pending after a failed
+    /// attempt) with their error when `failed`, else the pending ones (mirror off: none).
+    pub async fn outbox_records(&self, failed: bool, limit: u64) -> Result<OutboxRecords> {
+        let on = self.options.cognito_outbox;
+        let records = if on { outbox::list(self.store.conn(), failed, limit).await? } else { Vec::new() };
+        Ok(OutboxRecords { mirror: mirror_state(on), message: self.mirror_message(), records })
+    }
+
+    /// Puts dead records (all, or the one with `id`) back in the queue, due now, audited; returns how
+    /// many (mirror off: none — no worker would deliver them).
+    pub async fn outbox_retry(&self, id: Option<i64>, actor: &str) -> Result<OutboxRetry> {
+        let on = self.options.cognito_outbox;
+        let mut answer = OutboxRetry { mirror: mirror_state(on), message: self.mirror_message(), requeued: 0 };
+        if on {
+            let now = store::time::now();
+            let txn = self.store.write().await?;
+            answer.requeued = outbox::retry(&*txn, id, now).await?;
+            if answer.requeued > 0 {
+                let detail = serde_json::json!({ "id": id, "requeued": answer.requeued });
+                let event = store::audit::AuditEvent::new(now, actor, "outbox.retried", "Outbox", None, detail);
+                store::audit::append(&*txn, &event).await?;
+            }
+            txn.commit().await?;
+        }
+        Ok(answer)
+    }
+}
+
 /// The delay before attempt `attempts + 1`: exponential with jitter in [50 %, 100 %].
 fn backoff(attempts: u32, jitter: f64, max: Duration) -> Duration {
     let exp = BASE_BACKOFF.saturating_mul(2u32.saturating_pow(attempts.min(20)));

@@ -305,6 +305,34 @@ impl CognitoClient {
         &self.config
     }
 
+    /// The pool's name, read with DescribeUserPool: a cheap call proving that the endpoint answers,
+    /// that the credentials may read the pool and that it exists. One attempt (no retries), at most
+    /// `timeout`; not rate-limited (an administrator's check, not mirror traffic).
+    pub async fn describe_pool(&self, timeout: Duration) -> Result<String> {
+        let overrides = aws_sdk_cognitoidentityprovider::config::Builder::default()
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(TimeoutConfig::builder().connect_timeout(timeout).operation_timeout(timeout).build());
+        let call = self
+            .client
+            .describe_user_pool()
+            .user_pool_id(&self.config.user_pool_id)
+            .customize()
+            .config_override(overrides)
+            .send();
+        let out = match tokio::time::timeout(timeout, call).await {
+            Ok(result) => result.map_err(|e| sdk_error("DescribeUserPool", e))?,
+            Err(_) => {
+                return Err(Error::Cognito {
+                    operation: "DescribeUserPool",
+                    code: "TimeoutError".into(),
+                    message: format!("no answer within {} ms", timeout.as_millis()),
+                    retryable: true,
+                })
+            }
+        };
+        Ok(out.user_pool().and_then(|p| p.name()).unwrap_or_default().to_owned())
+    }
+
     /// The user `username` as the pool holds it, or `None`.
     pub async fn get(&self, username: &str) -> Result<Option<PoolUser>> {
         let pool = &self.config.user_pool_id;

@@ -41,7 +41,7 @@ impl Moto {
     }
 
     /// Starts (again) on the same port, with a fresh, empty state.
-    fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.stop();
         let port = self.port;
         let mut child = Command::new("moto_server")
@@ -64,7 +64,7 @@ impl Moto {
         self.child = Some(child);
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

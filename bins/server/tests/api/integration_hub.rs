@@ -1,6 +1,7 @@
 //! The Integration Hub's Okta page through the admin API: settings (secrets write-only), Save & Test
 //! against a local HTTP server that answers like Okta, the SCIM token's status counters, the doctor,
-//! bootstrap-token authentication, and the AWS secret backend against a real `moto_server`.
+//! bootstrap-token authentication, the Cognito user pool check against a real `moto_server` (and the
+//! mirror-off warning), and the AWS secret backend against a real `moto_server`.
 
 use crate::helpers::{send, spawn_app, spawn_app_with, TestApp, ADMIN_TOKEN};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -151,10 +152,70 @@ async fn save_and_test_all_ok() {
     app.admin(Method::PUT, OKTA_PATH, Some(&full_settings(API_TOKEN))).await.expect(200);
     let report = app.admin(Method::POST, "/integrations/okta/test", None).await.expect(200).body;
     assert_eq!(report["ok"], true, "{report}");
-    for check in report["checks"].as_array().unwrap() {
+    for check in report["checks"].as_array().unwrap().iter().filter(|c| c["name"] != "cognito") {
         assert_eq!(check["status"], "ok", "{check}");
     }
-    assert_eq!(report["checks"].as_array().unwrap().len(), 3 + SEED_GROUPS.len());
+    assert_eq!(report["checks"].as_array().unwrap().len(), 4 + SEED_GROUPS.len());
+    // Without [cognito] the mirror is off: a warning that says what it costs and how to fix it.
+    assert_eq!(check_of(&report, "cognito"), ("warning".into(), COGNITO_OFF.into()));
+    assert!(fix_of(&report, "cognito").contains("configure [cognito] user_pool_id and region"), "{report}");
+}
+
+/// The Cognito check's (and the doctor's) words when `[cognito]` is not configured.
+const COGNITO_OFF: &str = "Cognito mirror off: [cognito] is not configured — provisioned users do not reach Cognito \
+                           and Okta sign-in cannot issue tokens";
+
+/// Save & Test's check named `name`: its fix.
+fn fix_of(report: &Value, name: &str) -> String {
+    let check = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name);
+    check.and_then(|c| c["fix"].as_str()).unwrap_or_else(|| panic!("no fix for {name} in {report}")).to_owned()
+}
+
+#[tokio::test]
+async fn save_and_test_checks_the_cognito_user_pool() {
+    use sso_bridge::cognito::CognitoConfig;
+    use stackflow_server::config::CognitoSettings;
+    let mut moto = crate::cognito::Moto::start();
+    let pool = moto.pool().await;
+    let settings = |user_pool_id: &str| CognitoSettings {
+        pool: CognitoConfig { user_pool_id: user_pool_id.to_owned(), ..pool.config().clone() },
+        rate_limit: 500.0,
+        max_attempts: 10,
+        retry_max: Duration::from_secs(2),
+        lease: Duration::from_secs(60),
+    };
+    let pool_id = pool.config().user_pool_id.clone();
+    let configured = settings(&pool_id);
+    let app = spawn_app_with(move |c| c.cognito = Some(configured)).await;
+    let report = app.admin(Method::POST, "/integrations/okta/test", None).await.expect(200).body;
+    let (status, message) = check_of(&report, "cognito");
+    assert_eq!(status, "ok", "{report}");
+    assert_eq!(message, format!("Cognito user pool reachable: stackflow-test ({pool_id})"));
+    // The mirror is on: the doctor does not call it off.
+    let doctor = app.admin(Method::GET, "/integrations/okta/doctor", None).await.expect(200).body;
+    assert!(!doctor.to_string().contains("cognito_mirror_off"), "{doctor}");
+
+    // A pool id the region does not have.
+    let wrong = settings("eu-west-1_NoSuchPool");
+    let wrong_app = spawn_app_with(move |c| c.cognito = Some(wrong)).await;
+    let report = wrong_app.admin(Method::POST, "/integrations/okta/test", None).await.expect(200).body;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(
+        check_of(&report, "cognito"),
+        ("failed".into(), "user pool eu-west-1_NoSuchPool not found in eu-west-1".into())
+    );
+    assert!(fix_of(&report, "cognito").contains("cognito.user_pool_id"), "{report}");
+
+    // The emulator down: failed at once (one attempt, bounded by the probe's timeout), with the fix.
+    moto.stop();
+    let started = Instant::now();
+    let report = app.admin(Method::POST, "/integrations/okta/test", None).await.expect(200).body;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
+    let (status, message) = check_of(&report, "cognito");
+    assert_eq!(status, "failed", "{report}");
+    assert!(message.starts_with("Cognito endpoint unreachable (http://127.0.0.1:"), "{message}");
+    assert!(fix_of(&report, "cognito").contains("cognito.endpoint_url"), "{report}");
 }
 
 #[tokio::test]
@@ -256,7 +317,15 @@ async fn doctor_diagnoses_the_troubleshooting_table() {
     let app = spawn_app().await;
     push_seed_groups(&app).await;
     let report = app.admin(Method::GET, "/integrations/okta/doctor", None).await.expect(200).body;
-    assert_eq!(report, json!({ "ok": true, "checks": [] }));
+    // Only the mirror being off (a warning: the integration works, Cognito is not fed).
+    let mirror_off = json!({
+        "name": "cognito_mirror_off",
+        "status": "warning",
+        "message": COGNITO_OFF,
+        "fix": "configure [cognito] user_pool_id and region (or STACKFLOW__COGNITO__USER_POOL_ID and \
+                STACKFLOW__COGNITO__REGION), restart, then run stackflow-admin cognito sync",
+    });
+    assert_eq!(report, json!({ "ok": true, "checks": [mirror_off] }));
 
     // Role not assigned correctly — group mapping missing.
     let user = app.create_user("grace.hopper@example.com").await;

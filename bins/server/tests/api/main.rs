@@ -1,6 +1,7 @@
 //! HTTP integration tests of `stackflow-server`: Okta's SCIM traffic replayed against a running server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_outbox;
 mod admin_roles;
 mod auth;
 mod cognito;
