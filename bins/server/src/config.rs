@@ -40,6 +40,9 @@ struct RawSso {
     state_ttl_seconds: Option<u64>,
     cognito_strategy: Option<String>,
     assertion_key_file: Option<PathBuf>,
+    token_rate_per_minute: Option<u32>,
+    token_burst: Option<u32>,
+    post_logout_redirect_uri: Option<String>,
 }
 
 /// How the bridge obtains a signed-in user's Cognito tokens (`sso.cognito_strategy`).
@@ -68,6 +71,15 @@ pub struct SsoConfig {
     pub state_ttl: Duration,
     /// `sso.cognito_strategy` (and `sso.assertion_key_file`): how Cognito tokens are obtained.
     pub cognito_strategy: CognitoStrategy,
+    /// `sso.token_rate_per_minute`: token exchanges (`POST /auth/okta/token`) allowed per client
+    /// address and minute, refilled continuously (default 60).
+    pub token_rate_per_minute: u32,
+    /// `sso.token_burst`: how many exchanges a client may make at once before the rate applies
+    /// (default 20).
+    pub token_burst: u32,
+    /// `sso.post_logout_redirect_uri`: where Okta sends the browser after `/auth/okta/logout`; it must
+    /// be registered as a sign-out redirect URI of the Okta app. `None`: `<public_base_url>/`.
+    pub post_logout_redirect_uri: Option<String>,
 }
 
 impl Default for SsoConfig {
@@ -77,6 +89,9 @@ impl Default for SsoConfig {
             cognito_app_client_id: None,
             state_ttl: Duration::from_secs(600),
             cognito_strategy: CognitoStrategy::AdminPassword,
+            token_rate_per_minute: 60,
+            token_burst: 20,
+            post_logout_redirect_uri: None,
         }
     }
 }
@@ -106,11 +121,23 @@ fn sso_config(raw: RawSso) -> anyhow::Result<SsoConfig> {
         ),
         (other, _) => bail!("sso.cognito_strategy '{other}' must be 'admin_password' or 'custom_auth'"),
     };
+    let defaults = SsoConfig::default();
+    if raw.token_rate_per_minute == Some(0) || raw.token_burst == Some(0) {
+        bail!("sso.token_rate_per_minute and sso.token_burst must be at least 1");
+    }
+    if let Some(url) = &raw.post_logout_redirect_uri {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("sso.post_logout_redirect_uri '{url}' must start with http:// or https://");
+        }
+    }
     Ok(SsoConfig {
         issuer_url: raw.issuer_url.map(|u| u.trim_end_matches('/').to_owned()),
         cognito_app_client_id: raw.cognito_app_client_id.filter(|c| !c.trim().is_empty()),
         state_ttl,
         cognito_strategy,
+        token_rate_per_minute: raw.token_rate_per_minute.unwrap_or(defaults.token_rate_per_minute),
+        token_burst: raw.token_burst.unwrap_or(defaults.token_burst),
+        post_logout_redirect_uri: raw.post_logout_redirect_uri,
     })
 }
 
@@ -523,6 +550,29 @@ mod tests {
             Err("cognito.lease_seconds"),
         );
         assert!(Config::validate(raw("127.0.0.1:1", None, "text", DEFAULT_DATABASE_URL)).unwrap().cognito.is_none());
+    }
+
+    #[test]
+    fn sso_rate_limit_and_logout_redirect() {
+        let sso =
+            |raw_sso: RawSso| RawConfig { sso: raw_sso, ..raw("127.0.0.1:1", None, "text", DEFAULT_DATABASE_URL) };
+        let c = Config::validate(sso(RawSso::default())).unwrap().sso;
+        assert_eq!((c.token_rate_per_minute, c.token_burst, c.post_logout_redirect_uri), (60, 20, None));
+        let set = RawSso {
+            token_rate_per_minute: Some(5),
+            token_burst: Some(2),
+            post_logout_redirect_uri: Some("https://sf.example.com/bye".into()),
+            ..RawSso::default()
+        };
+        let c = Config::validate(sso(set)).unwrap().sso;
+        assert_eq!((c.token_rate_per_minute, c.token_burst), (5, 2));
+        assert_eq!(c.post_logout_redirect_uri.as_deref(), Some("https://sf.example.com/bye"));
+        check(sso(RawSso { token_rate_per_minute: Some(0), ..RawSso::default() }), Err("sso.token_rate_per_minute"));
+        check(sso(RawSso { token_burst: Some(0), ..RawSso::default() }), Err("sso.token_burst"));
+        check(
+            sso(RawSso { post_logout_redirect_uri: Some("sf.example.com".into()), ..RawSso::default() }),
+            Err("sso.post_logout_redirect_uri"),
+        );
     }
 
     #[test]

@@ -140,12 +140,14 @@ pub struct OAuthError {
     pub error: &'static str,
     /// One line for a human: what is wrong and what to do.
     pub description: String,
+    /// Seconds to wait before trying again (`Retry-After`), for rate-limit refusals.
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
     /// An error with this status, code and description.
     pub fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status, error, description: description.into() }
+        OAuthError { status, error, description: description.into(), retry_after: None }
     }
 }
 
@@ -184,9 +186,12 @@ impl ResponseError for OAuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(serde_json::json!({ "error": self.error, "error_description": self.description }))
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        res.json(serde_json::json!({ "error": self.error, "error_description": self.description }))
     }
 }
 
@@ -315,6 +320,9 @@ mod tests {
         check(OAuthError::new(400, "invalid_request", "x"), 400, "invalid_request");
         check(provider::Error::Store(store::Error::Config("x".into())).into(), 500, "server_error");
         check(sso_bridge::Error::Client("x".into()).into(), 502, "temporarily_unavailable");
+        let slow = OAuthError { retry_after: Some(7), ..OAuthError::new(429, "slow_down", "x") };
+        assert_eq!(slow.error_response().headers().get(header::RETRY_AFTER).unwrap(), "7");
+        check(slow, 429, "slow_down");
     }
 
     #[test]

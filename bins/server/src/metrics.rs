@@ -223,6 +223,7 @@ where
         Some("/login") => Some("login"),
         Some("/callback") => Some("callback"),
         Some("/token") => Some("token"),
+        Some("/logout") => Some("logout"),
         _ => None,
     };
     let metrics = Arc::clone(metrics);

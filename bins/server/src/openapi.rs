@@ -25,8 +25,8 @@ pub struct AdminErrorBody {
 /// A sign-in bridge error (RFC 6749 §5.2; `crate::error::OAuthError`).
 #[derive(Serialize, ToSchema)]
 pub struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_grant`, `access_denied`, `unsupported_grant_type`,
-    /// `temporarily_unavailable` or `server_error`.
+    /// `invalid_request`, `invalid_grant`, `access_denied`, `unsupported_grant_type`, `slow_down`
+    /// (429, with `Retry-After`), `temporarily_unavailable` or `server_error`.
     pub error: String,
     /// One line for a human.
     pub error_description: String,
@@ -63,6 +63,18 @@ pub struct SignInTokens {
     pub expires_in: i64,
     /// Where the browser would have been sent.
     pub return_to: String,
+}
+
+/// The answer of `/auth/okta/logout` to API clients (`Accept: application/json`).
+#[derive(Serialize, ToSchema)]
+pub struct SignedOut {
+    /// Always true: the bridge's cookies are cleared.
+    pub signed_out: bool,
+    /// What Cognito's global sign-out found: `signed_out`, `token_invalid` (already expired or
+    /// revoked), `no_session` (no access token presented) or `not_configured`.
+    pub cognito: String,
+    /// Okta's end-session URL to send the browser to (`None`: Okta offers none or is not configured).
+    pub okta_logout_url: Option<String>,
 }
 
 /// Cognito tokens issued by the RFC 8693 exchange.
@@ -119,14 +131,19 @@ impl Modify for AdminTokenScheme {
         crate::admin::remove_mapping,
         crate::admin::explain_user,
         crate::admin::unmapped_groups,
+        crate::admin::outbox_status,
+        crate::admin::outbox_records,
+        crate::admin::outbox_retry,
         crate::sso::login,
         crate::sso::callback,
         crate::sso::token_exchange,
+        crate::sso::logout,
     ),
     modifiers(&AdminTokenScheme),
     tags(
         (name = "integration hub", description = "The Integration Hub's Okta page"),
         (name = "role mappings", description = "Okta group → StackFlow role rules"),
+        (name = "cognito mirror", description = "The Cognito mirror's outbox: status, failed records, retry"),
         (name = "sign-in bridge", description = "Okta OIDC sign-in and ID-token exchange for Cognito tokens"),
     )
 )]

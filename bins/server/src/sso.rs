@@ -1,6 +1,8 @@
 //! The Okta sign-in bridge under `/auth/okta`: `GET /login` sends the browser to Okta (code flow,
 //! PKCE S256, `state`, `nonce`), `GET /callback` turns Okta's answer into Cognito tokens in cookies,
-//! `POST /token` exchanges an Okta ID token for Cognito tokens (RFC 8693).
+//! `POST /token` exchanges an Okta ID token for Cognito tokens (RFC 8693), rate limited per client
+//! address; `GET|POST /logout` signs the user out of Cognito (GlobalSignOut) and then of Okta (its
+//! `end_session_endpoint`).
 //!
 //! Started sign-ins (`state` → nonce, PKCE verifier, `return_to`) are kept **in this process's
 //! memory**, single use, for `sso.state_ttl_seconds`; so are the ID tokens already exchanged. That is
@@ -19,8 +21,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sso_bridge::custom_auth::CustomAuthIssuer;
 use sso_bridge::oidc::{OidcClient, OidcSettings};
-use sso_bridge::tokens::{CognitoIssuer, CognitoTokens, TokenIssuer};
+use sso_bridge::tokens::{CognitoIssuer, CognitoTokens, SignOut, TokenIssuer};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use utoipa::{IntoParams, ToSchema};
@@ -37,6 +40,55 @@ pub const CALLBACK_PATH: &str = "/auth/okta/callback";
 const CLIENT_TTL: Duration = Duration::from_secs(60);
 /// At most this many sign-ins may be pending at once (bounds memory under a flood of /login).
 const MAX_PENDING: usize = 10_000;
+/// The cookie holding Cognito's access token (read back by `/logout`).
+const ACCESS_COOKIE: &str = "sf_access_token";
+/// The cookie holding Cognito's ID token.
+const ID_COOKIE: &str = "sf_id_token";
+/// The cookie holding Okta's ID token: the `id_token_hint` of Okta's end-session endpoint.
+const OKTA_ID_COOKIE: &str = "sf_okta_id_token";
+/// Rate-limit buckets kept before idle (full) ones are dropped.
+const MAX_BUCKETS: usize = 10_000;
+
+/// A token bucket per client address: `burst` tokens, refilled at `per_minute` a minute. Hand-written
+/// (a dozen lines) rather than `governor`, which is not in the workspace and whose keyed limiter
+/// would need its own pruning of idle keys all the same.
+struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    fn new(per_minute: u32, burst: u32) -> RateLimiter {
+        RateLimiter {
+            per_second: f64::from(per_minute.max(1)) / 60.0,
+            burst: f64::from(burst.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a token for `client`; `Err(seconds)` to wait when its bucket is empty.
+    fn check(&self, client: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut buckets = match self.buckets.lock() {
+            Ok(b) => b,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= MAX_BUCKETS {
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * rate < burst);
+        }
+        let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
 
 struct Pending {
     nonce: SecretString,
@@ -49,6 +101,8 @@ struct Pending {
 pub struct SsoState {
     issuer_url: Option<String>,
     public_base_url: String,
+    post_logout_redirect_uri: String,
+    rate: RateLimiter,
     state_ttl: Duration,
     timeout: Duration,
     mirror: Option<Mirror>,
@@ -89,6 +143,12 @@ impl SsoState {
         SsoState {
             issuer_url: config.sso.issuer_url.clone(),
             public_base_url: config.public_base_url.clone(),
+            post_logout_redirect_uri: config
+                .sso
+                .post_logout_redirect_uri
+                .clone()
+                .unwrap_or_else(|| format!("{}/", config.public_base_url)),
+            rate: RateLimiter::new(config.sso.token_rate_per_minute, config.sso.token_burst),
             state_ttl: config.sso.state_ttl,
             timeout: config.okta_timeout,
             mirror,
@@ -230,6 +290,12 @@ impl SsoState {
         }
         Ok(issuer.issue(&account.id).await?)
     }
+
+    /// Cognito global sign-out of the access token's user. `None`: Cognito is not configured.
+    async fn sign_out(&self, access_token: &SecretString) -> Result<Option<SignOut>, OAuthError> {
+        let Some(mirror) = &self.mirror else { return Ok(None) };
+        Ok(Some(sso_bridge::tokens::global_sign_out(mirror.client(), access_token).await?))
+    }
 }
 
 fn identity(claims: &sso_bridge::verify::IdTokenClaims) -> OktaIdentity {
@@ -244,7 +310,9 @@ fn identity(claims: &sso_bridge::verify::IdTokenClaims) -> OktaIdentity {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login))
         .route("/callback", web::get().to(callback))
-        .route("/token", web::post().to(token_exchange));
+        .route("/token", web::post().to(token_exchange))
+        .route("/logout", web::get().to(logout))
+        .route("/logout", web::post().to(logout));
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -295,6 +363,10 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"))
+}
+
 fn cookie(name: &str, value: &str, max_age: i64) -> String {
     format!("{name}={value}; Path=/; Max-Age={max_age}; Secure; HttpOnly; SameSite=Lax")
 }
@@ -332,20 +404,21 @@ async fn callback(
         OAuthError::new(400, "invalid_request", "unknown, expired or already used state; sign in again")
     })?;
     let client = sso.oidc(&app).await?;
-    let (_, claims) = client.exchange(code, &pending.pkce_verifier, &pending.nonce).await?;
+    let (okta_id_token, claims) = client.exchange(code, &pending.pkce_verifier, &pending.nonce).await?;
     let account = sso.account(&app, &identity(&claims)).await?;
     let tokens = sso.cognito_tokens(&account).await?;
     app.provider.record_sso_login(&account, SsoFlow::Callback).await?;
     tracing::info!(user = %account.id, "Okta sign-in");
-    let wants_json =
-        req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
+    let wants_json = wants_json(&req);
     let mut res = if wants_json { HttpResponse::Ok() } else { HttpResponse::Found() };
     res.insert_header((header::CACHE_CONTROL, "no-store"));
     res.append_header((
         header::SET_COOKIE,
-        cookie("sf_access_token", tokens.access_token.expose_secret(), tokens.expires_in),
+        cookie(ACCESS_COOKIE, tokens.access_token.expose_secret(), tokens.expires_in),
     ));
-    res.append_header((header::SET_COOKIE, cookie("sf_id_token", tokens.id_token.expose_secret(), tokens.expires_in)));
+    res.append_header((header::SET_COOKIE, cookie(ID_COOKIE, tokens.id_token.expose_secret(), tokens.expires_in)));
+    // Kept for the `id_token_hint` of Okta's end-session endpoint at logout (`client_id` once it is gone).
+    res.append_header((header::SET_COOKIE, cookie(OKTA_ID_COOKIE, okta_id_token.expose_secret(), tokens.expires_in)));
     if wants_json {
         Ok(res.json(serde_json::json!({
             "access_token": tokens.access_token.expose_secret(),
@@ -379,15 +452,26 @@ struct ExchangeForm {
         (status = 200, description = "Cognito tokens", body = crate::openapi::ExchangedTokens),
         (status = 400, description = "Wrong grant or token type, refused or reused ID token, user not assigned",
             body = crate::openapi::OAuthErrorBody),
+        (status = 429, description = "Too many exchanges from this client address (`slow_down`, `Retry-After`)",
+            body = crate::openapi::OAuthErrorBody),
         (status = 502, description = "Okta or Cognito failed", body = crate::openapi::OAuthErrorBody),
         (status = 503, description = "Sign-in or Cognito issuance not configured", body = crate::openapi::OAuthErrorBody),
     )
 )]
 async fn token_exchange(
+    req: HttpRequest,
     app: web::Data<AppState>,
     sso: web::Data<SsoState>,
     form: web::Form<ExchangeForm>,
 ) -> Result<HttpResponse, OAuthError> {
+    // Keyed by the peer address only: `client_id` is unauthenticated here, so keying on it would let
+    // a caller dodge the limit by varying it, or exhaust another client's budget by naming it.
+    if let Some(peer) = req.peer_addr() {
+        sso.rate.check(peer.ip()).map_err(|wait| OAuthError {
+            retry_after: Some(wait),
+            ..OAuthError::new(429, "slow_down", format!("too many token exchanges; retry in {wait} s"))
+        })?;
+    }
     if form.grant_type.as_deref() != Some(TOKEN_EXCHANGE) {
         return Err(OAuthError::new(400, "unsupported_grant_type", format!("grant_type must be {TOKEN_EXCHANGE}")));
     }
@@ -422,6 +506,82 @@ async fn token_exchange(
     })))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct LogoutQuery {
+    /// Where to go when Okta has no end-session endpoint: a path, or a URL of this StackFlow instance.
+    return_to: Option<String>,
+}
+
+/// The Cognito access token of the request: `Authorization: Bearer`, else the callback's cookie.
+fn access_token(req: &HttpRequest) -> Option<SecretString> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned());
+    bearer
+        .or_else(|| req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned()))
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from)
+}
+
+#[utoipa::path(
+    method(get, post),
+    path = "/auth/okta/logout",
+    tag = "sign-in bridge",
+    summary = "Sign out: Cognito global sign-out of the user, clear the cookies, then Okta's end-session URL",
+    description = "The user is the one of the Cognito access token in `Authorization: Bearer` or the \
+        `sf_access_token` cookie; a token Cognito already refuses is no error.",
+    params(LogoutQuery),
+    responses(
+        (status = 302, description = "Cookies cleared; redirect to Okta's end-session endpoint (with `id_token_hint` \
+            and `post_logout_redirect_uri`), or to `return_to` when Okta has none"),
+        (status = 200, description = "Signed out (`Accept: application/json`)", body = crate::openapi::SignedOut),
+        (status = 400, description = "`return_to` is not on this instance", body = crate::openapi::OAuthErrorBody),
+        (status = 502, description = "Cognito failed", body = crate::openapi::OAuthErrorBody),
+    )
+)]
+async fn logout(
+    req: HttpRequest,
+    app: web::Data<AppState>,
+    sso: web::Data<SsoState>,
+    query: web::Query<LogoutQuery>,
+) -> Result<HttpResponse, OAuthError> {
+    let return_to = sso.return_to(query.return_to.as_deref())?;
+    let cognito = match access_token(&req) {
+        Some(token) => match sso.sign_out(&token).await? {
+            Some(SignOut::Done) => "signed_out",
+            Some(SignOut::TokenInvalid) => "token_invalid",
+            None => "not_configured",
+        },
+        None => "no_session",
+    };
+    tracing::info!(cognito, "Okta sign-out");
+    // Okta's side is best effort: without a working Okta configuration the local sign-out stands.
+    let okta_url = match sso.oidc(&app).await {
+        Ok(client) => {
+            let hint = req.cookie(OKTA_ID_COOKIE).map(|c| c.value().to_owned()).filter(|t| !t.is_empty());
+            client.end_session_url(hint.as_deref(), &sso.post_logout_redirect_uri)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.description, "no Okta end-session URL");
+            None
+        }
+    };
+    let mut res = if wants_json(&req) { HttpResponse::Ok() } else { HttpResponse::Found() };
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    for name in [ACCESS_COOKIE, ID_COOKIE, OKTA_ID_COOKIE] {
+        res.append_header((header::SET_COOKIE, cookie(name, "", 0)));
+    }
+    if wants_json(&req) {
+        Ok(res.json(serde_json::json!({ "signed_out": true, "cognito": cognito, "okta_logout_url": okta_url })))
+    } else {
+        Ok(res.insert_header((header::LOCATION, okta_url.unwrap_or(return_to))).finish())
+    }
+}
+
 fn hex_digest(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -450,5 +610,16 @@ mod tests {
         check(Some("https://evil.example/"), None);
         check(Some("javascript:alert(1)"), None);
         check(Some("/x\r\nSet-Cookie: a=b"), None);
+    }
+
+    #[test]
+    fn rate_limiter_refuses_past_the_burst_per_client() {
+        let limiter = RateLimiter::new(60, 3);
+        let (a, b): (IpAddr, IpAddr) = ([127, 0, 0, 1].into(), [127, 0, 0, 2].into());
+        for _ in 0..3 {
+            assert_eq!(limiter.check(a), Ok(()));
+        }
+        assert_eq!(limiter.check(a), Err(1));
+        assert_eq!(limiter.check(b), Ok(()));
     }
 }

@@ -34,6 +34,10 @@ pub struct ProviderMetadata {
     /// How the client authenticates at the token endpoint (absent: `client_secret_basic`).
     #[serde(default)]
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Where the browser is sent to end the IdP session (OIDC RP-Initiated Logout); absent when the
+    /// issuer offers none.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
 }
 
 /// What the OIDC app in Okta is.
@@ -228,6 +232,23 @@ impl OidcClient {
         })?;
         let claims = self.verifier.verify(&token, Some(nonce.expose_secret())).await?;
         Ok((SecretString::from(token), claims))
+    }
+
+    /// The issuer's end-session URL (OIDC RP-Initiated Logout 1.0) that signs the browser out and
+    /// comes back to `post_logout_redirect_uri`: with `id_token_hint` when the ID token is at hand,
+    /// else with our `client_id`. `None` when discovery lists no `end_session_endpoint`.
+    pub fn end_session_url(&self, id_token_hint: Option<&str>, post_logout_redirect_uri: &str) -> Option<String> {
+        let endpoint = self.metadata.end_session_endpoint.as_deref()?;
+        let mut url = reqwest::Url::parse(endpoint).ok()?;
+        {
+            let mut query = url.query_pairs_mut();
+            match id_token_hint {
+                Some(hint) => query.append_pair("id_token_hint", hint),
+                None => query.append_pair("client_id", self.oauth.client_id().as_str()),
+            };
+            query.append_pair("post_logout_redirect_uri", post_logout_redirect_uri);
+        }
+        Some(url.to_string())
     }
 
     /// Verifies an ID token presented to the token-exchange endpoint (no nonce to compare).

@@ -113,6 +113,40 @@ impl TokenIssuer {
     }
 }
 
+/// What a global sign-out found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOut {
+    /// Cognito revoked every token of the access token's user.
+    Done,
+    /// Cognito refused the access token (expired, revoked, or not from this pool): nothing to revoke
+    /// with it.
+    TokenInvalid,
+}
+
+/// Global sign-out of the user whose Cognito access token this is: `GetUser` with the token (Cognito
+/// checks it and names its user, so nobody can sign out someone else), then
+/// `AdminUserGlobalSignOut`, which revokes every refresh token of that user (and, on pools with
+/// token revocation, the access and ID tokens issued with them). Not the token-only `GlobalSignOut`:
+/// that call is unsigned, and the emulator (moto) then looks the token up in the wrong region.
+pub async fn global_sign_out(client: &CognitoClient, access_token: &SecretString) -> Result<SignOut> {
+    let user = match client.sdk().get_user().access_token(access_token.expose_secret()).send().await {
+        Ok(user) => user,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_authorized_exception()) => {
+            return Ok(SignOut::TokenInvalid)
+        }
+        Err(e) => return Err(crate::cognito::sdk_error("GetUser", e)),
+    };
+    client
+        .sdk()
+        .admin_user_global_sign_out()
+        .user_pool_id(&client.config().user_pool_id)
+        .username(user.username())
+        .send()
+        .await
+        .map_err(|e| crate::cognito::sdk_error("AdminUserGlobalSignOut", e))?;
+    Ok(SignOut::Done)
+}
+
 /// The tokens of an `AuthenticationResult`; an error when Cognito answered with a challenge instead.
 pub(crate) fn tokens_from(
     operation: &'static str,

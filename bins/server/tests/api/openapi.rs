@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 /// Every operation the document must list.
-const OPERATIONS: [(&str, &str); 15] = [
+const OPERATIONS: [(&str, &str); 20] = [
     ("get", "/admin/api/integrations/okta"),
     ("put", "/admin/api/integrations/okta"),
     ("post", "/admin/api/integrations/okta/test"),
@@ -20,9 +20,14 @@ const OPERATIONS: [(&str, &str); 15] = [
     ("delete", "/admin/api/mappings/{group}"),
     ("get", "/admin/api/users/{user_name}/explain"),
     ("get", "/admin/api/groups/unmapped"),
+    ("get", "/admin/api/outbox"),
+    ("get", "/admin/api/outbox/records"),
+    ("post", "/admin/api/outbox/retry"),
     ("get", "/auth/okta/login"),
     ("get", "/auth/okta/callback"),
     ("post", "/auth/okta/token"),
+    ("get", "/auth/okta/logout"),
+    ("post", "/auth/okta/logout"),
 ];
 
 /// Every `$ref` in `value`.

@@ -353,3 +353,102 @@ async fn state_code_and_return_to_are_checked() {
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(location(&res), format!("{}/tickets/42", app.root));
 }
+
+fn set_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+}
+
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    reqwest::Url::parse(url).unwrap().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+#[tokio::test]
+async fn logout_signs_out_of_cognito_clears_cookies_and_ends_the_okta_session() {
+    let env = env().await;
+    let app = &env.app;
+    let mut body = okta_user("dora@example.com", "Dora", "Explorer");
+    body["externalId"] = json!("00u1dora");
+    app.create_user_from(&body).await;
+    let url = env.authorize("00u1dora", "/").await;
+    let (status, body, cookies) = env.callback(&url).await;
+    assert_eq!(status, 200, "{body}");
+    let okta_cookie = cookies.iter().find(|c| c.starts_with("sf_okta_id_token=")).expect("Okta ID token cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(okta_cookie.contains(attribute), "{attribute}");
+    }
+    let okta_id_token = okta_cookie.split(';').next().unwrap().trim_start_matches("sf_okta_id_token=").to_owned();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let cognito = CognitoClient::connect(&env.pool).await.unwrap();
+    cognito.sdk().get_user().access_token(&access).send().await.expect("the access token works before logout");
+
+    // The browser: its cookies identify the user; Cognito signs it out; Okta's end-session URL next.
+    let cookie_header = cookies.iter().map(|c| c.split(';').next().unwrap()).collect::<Vec<_>>().join("; ");
+    let res =
+        app.client.get(format!("{}/auth/okta/logout", app.root)).header("cookie", &cookie_header).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 302);
+    let target = location(&res);
+    assert!(target.starts_with(&format!("{}/oauth2/end_session?", env.okta.url())), "{target}");
+    let query = query_of(&target);
+    assert_eq!(query.get("id_token_hint"), Some(&okta_id_token));
+    assert_eq!(query.get("post_logout_redirect_uri"), Some(&format!("{}/", app.root)));
+    let cleared = set_cookies(&res);
+    for name in ["sf_access_token", "sf_id_token", "sf_okta_id_token"] {
+        let c = cleared.iter().find(|c| c.starts_with(&format!("{name}=;"))).unwrap_or_else(|| panic!("{name}"));
+        for attribute in ["Max-Age=0", "HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+            assert!(c.contains(attribute), "{c}: {attribute}");
+        }
+    }
+    let err = cognito.sdk().get_user().access_token(&access).send().await.expect_err("revoked by the sign-out");
+    assert!(err.as_service_error().is_some_and(|e| e.is_not_authorized_exception()), "{err:?}");
+
+    // An API client with the (now invalid) token as a bearer: no error, and Okta's URL in JSON, by
+    // client_id since it holds no Okta ID token.
+    let res = app
+        .client
+        .post(format!("{}/auth/okta/logout", app.root))
+        .bearer_auth(&access)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!((body["signed_out"].as_bool(), body["cognito"].as_str()), (Some(true), Some("token_invalid")), "{body}");
+    let okta_url = body["okta_logout_url"].as_str().unwrap();
+    assert_eq!(query_of(okta_url).get("client_id").map(String::as_str), Some(CLIENT_ID), "{okta_url}");
+
+    // No open redirect through return_to.
+    let res = app
+        .client
+        .get(format!("{}/auth/okta/logout", app.root))
+        .query(&[("return_to", "https://evil.example/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn token_exchange_is_rate_limited_per_client_address() {
+    let app = spawn_app_with(|c| {
+        c.sso.token_rate_per_minute = 1;
+        c.sso.token_burst = 3;
+    })
+    .await;
+    let exchange = |client: &reqwest::Client| {
+        client.post(format!("{}/auth/okta/token", app.root)).form(&[("grant_type", "password")]).send()
+    };
+    for _ in 0..3 {
+        assert_eq!(exchange(&app.client).await.unwrap().status().as_u16(), 400);
+    }
+    let res = exchange(&app.client).await.unwrap();
+    assert_eq!(res.status().as_u16(), 429);
+    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "slow_down", "{body}");
+
+    // Another client address is unaffected.
+    let other = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    assert_eq!(exchange(&other).await.unwrap().status().as_u16(), 400);
+}
