@@ -266,6 +266,9 @@ async fn scim_provisioned_users_sign_in_with_their_current_role() {
     let (status, body) = env.sign_in(OKTA_SUB).await;
     assert_eq!(status, 200, "{body}");
     check_role(&body, "itsm_manager");
+    let session = body["access_token"].as_str().unwrap().to_owned();
+    let cognito = CognitoClient::connect(&env.pool).await.unwrap();
+    cognito.sdk().get_user().access_token(&session).send().await.expect("the session works while active");
 
     // The OBO bridge: an Okta ID token for Cognito tokens, once.
     let okta_token = env.okta_id_token(OKTA_SUB).await;
@@ -288,6 +291,18 @@ async fn scim_provisioned_users_sign_in_with_their_current_role() {
     assert!(body["error_description"].as_str().unwrap().contains("deactivated"), "{body}");
     let (status, body) = env.exchange(&fresh_token).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    // The session issued before is ended too: the mirror disables the Cognito user and signs it out
+    // everywhere, which revokes its tokens.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while cognito.sdk().get_user().access_token(&session).send().await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the earlier Cognito session still works 30 s after deactivation"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let pool_user = cognito.get(&id).await.unwrap().expect("the Cognito user is kept");
+    assert!(!pool_user.enabled, "the Cognito user is disabled");
 
     // Never provisioned.
     let (status, body) = env.sign_in("00u1stranger").await;
