@@ -6,7 +6,7 @@ run:
 
 # Run every test (SQLite; set STACKFLOW_TEST_DATABASE_URL to also run on PostgreSQL).
 test:
-    cargo test --workspace
+    python3 -m pip install --quiet 'moto[server]' oidc-provider-mock && cargo test --workspace
 
 # The store and server tests on the local PostgreSQL.
 # The store tests keep their per-test databases (sf_store_*): they are dropped afterwards.
