@@ -2,7 +2,8 @@
 //! PKCE S256, `state`, `nonce`), `GET /callback` turns Okta's answer into Cognito tokens in cookies,
 //! `POST /token` exchanges an Okta ID token for Cognito tokens (RFC 8693), rate limited per client
 //! address; `GET|POST /logout` signs the user out of Cognito (GlobalSignOut) and then of Okta (its
-//! `end_session_endpoint`).
+//! `end_session_endpoint`). A sign-in started with `return_to=/admin/sso` is one to the Integration
+//! Hub page: its callback opens a page session for a super_admin instead of issuing Cognito tokens.
 //!
 //! Started sign-ins (`state` → nonce, PKCE verifier, `return_to`) are kept **in this process's
 //! memory**, single use, for `sso.state_ttl_seconds`; so are the ID tokens already exchanged. That is
@@ -94,6 +95,8 @@ struct Pending {
     nonce: SecretString,
     pkce_verifier: SecretString,
     return_to: String,
+    /// A sign-in to the Integration Hub page (`return_to` was [`crate::webui::OKTA_RETURN`]).
+    admin: bool,
     started: Instant,
 }
 
@@ -157,6 +160,15 @@ impl SsoState {
             pending: Mutex::new(HashMap::new()),
             exchanged: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether Okta sign-in is configured (issuer or Okta domain, client ID and secret), without
+    /// calling Okta.
+    pub async fn configured(&self, app: &AppState) -> bool {
+        let Ok(settings) = app.provider.settings().await else { return false };
+        (self.issuer_url.is_some() || settings.okta_domain.is_some())
+            && settings.oidc_client_id.is_some()
+            && matches!(app.provider.oidc_client_secret().await, Ok(Some(_)))
     }
 
     async fn oidc(&self, app: &AppState) -> Result<Arc<OidcClient>, OAuthError> {
@@ -340,9 +352,16 @@ async fn login(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, OAuthError> {
     let return_to = sso.return_to(query.return_to.as_deref())?;
+    // Decided here and kept server-side with the state: the callback's query cannot choose it.
+    let admin = return_to == format!("{}{}", sso.public_base_url, crate::webui::OKTA_RETURN);
     let request = sso.oidc(&app).await?.authorize();
-    let pending =
-        Pending { nonce: request.nonce, pkce_verifier: request.pkce_verifier, return_to, started: Instant::now() };
+    let pending = Pending {
+        nonce: request.nonce,
+        pkce_verifier: request.pkce_verifier,
+        return_to,
+        admin,
+        started: Instant::now(),
+    };
     sso.put_pending(request.state, pending)?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, request.url))
@@ -405,6 +424,11 @@ async fn callback(
     })?;
     let client = sso.oidc(&app).await?;
     let (okta_id_token, claims) = client.exchange(code, &pending.pkce_verifier, &pending.nonce).await?;
+    if pending.admin {
+        // The Hub page needs no Cognito tokens: only its own session, for an enabled super_admin.
+        let account = app.provider.sso_account(&identity(&claims)).await?;
+        return crate::webui::okta_signed_in(&req, &app, account).await;
+    }
     let account = sso.account(&app, &identity(&claims)).await?;
     let tokens = sso.cognito_tokens(&account).await?;
     app.provider.record_sso_login(&account, SsoFlow::Callback).await?;

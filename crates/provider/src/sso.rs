@@ -14,6 +14,9 @@ pub const SSO_ACTOR: &str = "okta-sso";
 /// The audit action of a successful sign-in.
 pub const SSO_LOGIN: &str = "sso.login";
 
+/// The audit action of a sign-in to the Integration Hub page.
+pub const ADMIN_SIGNED_IN: &str = "admin.signed_in";
+
 /// How a sign-in reached the bridge, for the audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SsoFlow {
@@ -85,6 +88,20 @@ impl Provider {
             "claims": { "custom:stackflow_role": account.role, "cognito:groups": groups },
         });
         let event = AuditEvent::new(store::time::now(), SSO_ACTOR, SSO_LOGIN, "User", Some(&account.id), detail);
+        audit::append(self.store.conn(), &event).await?;
+        Ok(())
+    }
+
+    /// Audits a sign-in to the Integration Hub page by `method` (`okta`, `bootstrap_token`): who
+    /// signed in (`account`, `None` for the bootstrap token), never a token.
+    pub async fn record_admin_sign_in(&self, actor: &str, account: Option<&UserAccount>, method: &str) -> Result<()> {
+        let detail = json!({
+            "userName": account.map(|a| a.user_name.as_str()),
+            "method": method,
+            "role": account.and_then(|a| a.role),
+        });
+        let target = account.map(|a| a.id.as_str());
+        let event = AuditEvent::new(store::time::now(), actor, ADMIN_SIGNED_IN, "User", target, detail);
         audit::append(self.store.conn(), &event).await?;
         Ok(())
     }

@@ -2,10 +2,12 @@
 //! server-rendered HTML: `/admin/login`, `/admin/logout`, `/admin/integrations/okta` (and the forms
 //! it posts to), `/admin/static/*`.
 //!
-//! Sign-in is with the bootstrap admin token (the admin API's check, [`crate::admin_token`]); the
-//! session is an `HttpOnly; SameSite=Strict` cookie (`Secure` when `server.public_base_url` is
-//! https) holding a random id kept in memory ([`session`]). Every form carries the session's CSRF
-//! token, compared in constant time. Forms POST and redirect (Post/Redirect/Get); what a POST
+//! Sign-in is with the bootstrap admin token (the admin API's check, [`crate::admin_token`]), or
+//! with Okta through the sign-in bridge for an enabled `super_admin` ([`OKTA_SIGN_IN`], ended by
+//! `okta_signed_in`; each sign-in audited as `admin.signed_in`); the session is an
+//! `HttpOnly; SameSite=Strict` cookie (`Secure` when `server.public_base_url` is https) holding a
+//! random id kept in memory ([`session`]). Every form carries the session's CSRF token, compared
+//! in constant time. Forms POST and redirect (Post/Redirect/Get); what a POST
 //! produced (Save & Test results, a mapping preview, a new SCIM token) is shown once by the page it
 //! redirects to. Every response carries a strict Content-Security-Policy, `nosniff`,
 //! `no-referrer` and `no-store`. Handlers extract, check the CSRF token, call one provider method
@@ -21,16 +23,31 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{middleware, web, FromRequest, HttpRequest, HttpResponse};
 use provider::integration::OktaSettingsUpdate;
+use provider::verify::{evaluate, evaluate_sequence, Facts, Step, StepResult, StepStatus, Subject};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use session::{Flash, MappingDraft, Sessions, SettingsDraft};
 use std::future::{ready, Ready};
+use store::audit::AuditEvent;
 
 /// The actor recorded in the audit log for changes made on the page.
 const ACTOR: &str = "admin-web";
 
 /// The page's path.
 pub const OKTA_PAGE: &str = "/admin/integrations/okta";
+
+/// The `return_to` that marks a sign-in through the bridge as a sign-in to this page: the bridge's
+/// callback then opens a page session for a super_admin instead of issuing Cognito tokens.
+pub const OKTA_RETURN: &str = "/admin/sso";
+
+/// The "Sign in with Okta" link.
+pub const OKTA_SIGN_IN: &str = "/auth/okta/login?return_to=/admin/sso";
+
+/// Shown on the sign-in page when the Okta user may not use the page.
+pub const NOT_SUPER_ADMIN: &str = "Your Okta account is not a StackFlow super_admin.";
+
+/// Shown for the bootstrap token's sessions in place of a userName.
+const BOOTSTRAP_WHO: &str = "bootstrap admin token";
 
 /// Audit events per page of activity.
 const ACTIVITY_PAGE: u64 = 20;
@@ -77,6 +94,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/integrations/okta/scim-token").route(web::post().to(generate_token)))
         .service(resource("/admin/integrations/okta/mappings").route(web::post().to(set_mapping)))
         .service(resource("/admin/integrations/okta/mappings/remove").route(web::post().to(remove_mapping)))
+        .service(resource("/admin/integrations/okta/verify").route(web::post().to(start_verification)))
         .service(resource("/admin/static/{file}").route(web::get().to(static_file)));
 }
 
@@ -137,14 +155,70 @@ fn session_cookie(hub: &HubState, value: String, max_age: time::Duration) -> Coo
         .finish()
 }
 
-async fn login_page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+/// `GET /admin/login?refused=okta`: the bridge refused an Okta user (the message is fixed here,
+/// never taken from the query).
+#[derive(Deserialize)]
+struct LoginQuery {
+    refused: Option<String>,
+}
+
+async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    sso: web::Data<crate::sso::SsoState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
     if signed_in(&req).is_ok() {
         return Ok(see_other(OKTA_PAGE));
     }
     let configured = state.admin_token.is_some();
-    let status =
-        if configured { actix_web::http::StatusCode::OK } else { actix_web::http::StatusCode::SERVICE_UNAVAILABLE };
-    Ok(html(status, views::login(configured, None)))
+    let okta = sso.configured(&state).await;
+    let refused = query.refused.as_deref() == Some("okta");
+    let status = match (configured, refused) {
+        (_, true) => actix_web::http::StatusCode::FORBIDDEN,
+        (true, false) => actix_web::http::StatusCode::OK,
+        (false, false) => actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+    };
+    Ok(html(status, views::login(configured, okta, refused.then_some(NOT_SUPER_ADMIN))))
+}
+
+fn session_max_age() -> time::Duration {
+    time::Duration::seconds(session::ABSOLUTE_TIMEOUT.as_secs().try_into().unwrap_or(i64::MAX))
+}
+
+/// The end of an Okta sign-in to this page, called by the bridge's callback once it has verified
+/// the Okta user (state, PKCE, nonce, ID token): a new session for an enabled super_admin, else
+/// back to the sign-in page with a refusal and no session.
+///
+/// The session cookie is `SameSite=Strict`, which browsers withhold on a redirect chain that began
+/// at Okta; so the answer is a small page that moves on to the Hub page by a same-site navigation.
+pub(crate) async fn okta_signed_in(
+    req: &HttpRequest,
+    state: &AppState,
+    account: Option<provider::UserAccount>,
+) -> Result<HttpResponse, crate::error::OAuthError> {
+    let hub = req
+        .app_data::<web::Data<HubState>>()
+        .ok_or_else(|| crate::error::OAuthError::new(500, "server_error", "Integration Hub state missing"))?;
+    let admin = account.filter(|a| a.enabled && a.role == Some(rolemap::Role::SuperAdmin));
+    let Some(account) = admin else {
+        tracing::warn!("Integration Hub sign-in refused: the Okta user is not an enabled super_admin");
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/admin/login?refused=okta"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish());
+    };
+    state.provider.record_admin_sign_in(provider::sso::SSO_ACTOR, Some(&account), "okta").await?;
+    tracing::info!(user = %account.id, "Integration Hub sign-in with Okta");
+    let id = hub.sessions.create(&account.user_name);
+    let mut res = HttpResponse::Ok();
+    res.insert_header((header::CONTENT_SECURITY_POLICY, CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(session_cookie(hub, id, session_max_age()));
+    Ok(res.content_type("text/html; charset=utf-8").body(views::continue_to(OKTA_PAGE)))
 }
 
 /// `POST /admin/login`.
@@ -159,21 +233,21 @@ async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let Some(expected) = &state.admin_token else {
-        return Ok(html(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, views::login(false, None)));
+        return Ok(html(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, views::login(false, false, None)));
     };
     let presented = form.token.as_ref().map(|t| t.expose_secret().trim()).unwrap_or("");
     if !crate::admin_token::matches(expected, presented) {
         // Slows guessing down a little; the token has at least 16 characters anyway.
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         tracing::warn!("Integration Hub sign-in refused: wrong admin token");
-        let page = views::login(true, Some("Wrong admin token: use the configured bootstrap token."));
+        let page = views::login(true, false, Some("Wrong admin token: use the configured bootstrap token."));
         return Ok(html(actix_web::http::StatusCode::UNAUTHORIZED, page));
     }
-    let id = hub.sessions.create();
-    let max_age = time::Duration::seconds(session::ABSOLUTE_TIMEOUT.as_secs().try_into().unwrap_or(i64::MAX));
+    state.provider.record_admin_sign_in(ACTOR, None, "bootstrap_token").await?;
+    let id = hub.sessions.create(BOOTSTRAP_WHO);
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, OKTA_PAGE))
-        .cookie(session_cookie(&hub, id, max_age))
+        .cookie(session_cookie(&hub, id, session_max_age()))
         .finish())
 }
 
@@ -197,10 +271,13 @@ async fn logout(
         .finish())
 }
 
-/// `GET /admin/integrations/okta?before=N` (N: the activity page).
+/// `GET /admin/integrations/okta?before=N` (N: the activity page); `verify_from` and `verify_user`:
+/// the starting point of "Testing the integration" (see [`start_verification`]).
 #[derive(Deserialize)]
 struct PageQuery {
     before: Option<i64>,
+    verify_from: Option<i64>,
+    verify_user: Option<String>,
 }
 
 async fn okta_page(
@@ -210,7 +287,11 @@ async fn okta_page(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let flash = hub.sessions.take_flash(&session.id).unwrap_or_default();
-    let page = load_page(&state, session.csrf, query.before, flash).await?;
+    let mut page = load_page(&state, session.csrf, query.before, flash).await?;
+    page.signed_in_as = hub.sessions.who(&session.id).unwrap_or_default();
+    if let Some(from) = query.verify_from {
+        page.verification = Some(verification(&state, from, query.verify_user.clone()).await?);
+    }
     Ok(html(actix_web::http::StatusCode::OK, views::okta_page(&page)))
 }
 
@@ -230,6 +311,7 @@ async fn load_page(
     };
     Ok(views::OktaPage {
         csrf,
+        signed_in_as: String::new(),
         settings: p.okta_settings().await?,
         scim_base_url: p.options().base_url.clone(),
         token: p.tokens().status().await?,
@@ -240,6 +322,7 @@ async fn load_page(
         activity_next,
         outbox,
         flash,
+        verification: None,
     })
 }
 
@@ -423,4 +506,80 @@ async fn static_file(file: web::Path<String>) -> HttpResponse {
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
         .body(body)
+}
+
+/// Audit events read to judge "Testing the integration" (the steps happen within minutes).
+const VERIFY_EVENTS: u64 = 5000;
+
+/// `POST /admin/integrations/okta/verify`: "Start verification".
+#[derive(Deserialize)]
+struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    /// The test user's userName (empty: the first user SCIM creates).
+    #[serde(default)]
+    user: String,
+}
+
+/// `value` percent-encoded for a query string.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The page judging the checks from audit event `from` on (also the panel's "Refresh" link).
+fn verify_link(from: i64, user: Option<&str>) -> String {
+    match user {
+        Some(user) => format!("{OKTA_PAGE}?verify_from={from}&verify_user={}#verify", query_value(user)),
+        None => format!("{OKTA_PAGE}?verify_from={from}#verify"),
+    }
+}
+
+/// Records the starting point (the audit cursor) in the page's address, so that the checks are
+/// judged on what happens from now on, on every load of that address.
+async fn start_verification(
+    session: AdminSession,
+    state: web::Data<AppState>,
+    hub: web::Data<HubState>,
+    form: web::Form<VerifyForm>,
+) -> Result<HttpResponse, PageError> {
+    session.check_csrf(&hub, &form.csrf)?;
+    let from = state.provider.audit_cursor().await?;
+    let user = Some(form.user.trim()).filter(|u| !u.is_empty());
+    Ok(see_other(&verify_link(from, user)))
+}
+
+/// The guide's four checks judged by `provider::verify` on the audit events after `from`.
+async fn verification(state: &AppState, from: i64, user: Option<String>) -> Result<views::Verification, PageError> {
+    let p = &state.provider;
+    let user = user.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    let events = p.audit_after(from, VERIFY_EVENTS).await?;
+    let subject = user.as_deref().map(Subject::named).unwrap_or_default();
+    let facts = p.verify_facts(user.as_deref(), true).await?;
+    let mut steps = judge_steps(&subject, &events, &facts);
+    // Once step 1 found the test user, the later steps are judged on its account.
+    let found = steps.first().and_then(|r| r.user.user_name.clone());
+    if found.is_some() && found != user {
+        let facts = p.verify_facts(found.as_deref(), true).await?;
+        steps = judge_steps(&subject, &events, &facts);
+    }
+    Ok(views::Verification { refresh: verify_link(from, user.as_deref()), user, steps })
+}
+
+/// [`evaluate_sequence`] over the four steps; as the sign-in (step 3) happens in a browser and may
+/// come last or not at all, step 4 is also judged while step 3 waits (on the events after step 2).
+fn judge_steps(subject: &Subject, events: &[AuditEvent], facts: &Facts) -> Vec<StepResult> {
+    let mut steps = evaluate_sequence(&Step::ALL, subject, events, facts);
+    if let [_, two, three, four] = steps.as_mut_slice() {
+        if two.status == StepStatus::Passed && three.status == StepStatus::Waiting {
+            let after = two.event_id.and_then(|id| events.iter().position(|e| e.id == id)).map_or(0, |i| i + 1);
+            *four = evaluate(Step::UnassignUser, &two.user, events.get(after..).unwrap_or_default(), facts);
+        }
+    }
+    steps
 }

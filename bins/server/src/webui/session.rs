@@ -84,6 +84,8 @@ pub struct Flash {
 
 struct Session {
     csrf: String,
+    /// Who signed in (an Okta userName, or the bootstrap token), shown on the page.
+    who: String,
     created: Instant,
     last_seen: Instant,
     flash: Option<Flash>,
@@ -101,8 +103,9 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts a session; returns its id (for the cookie).
-    pub fn create(&self) -> String {
+    /// Starts a session for `who` under a new random id (never one the browser offered); returns the
+    /// id (for the cookie).
+    pub fn create(&self, who: &str) -> String {
         let now = Instant::now();
         let id = random_token();
         let mut sessions = self.lock();
@@ -112,7 +115,10 @@ impl Sessions {
                 sessions.remove(&oldest);
             }
         }
-        sessions.insert(id.clone(), Session { csrf: random_token(), created: now, last_seen: now, flash: None });
+        sessions.insert(
+            id.clone(),
+            Session { csrf: random_token(), who: who.to_owned(), created: now, last_seen: now, flash: None },
+        );
         id
     }
 
@@ -131,6 +137,11 @@ impl Sessions {
             }
             None => None,
         }
+    }
+
+    /// Who signed in to the session.
+    pub fn who(&self, id: &str) -> Option<String> {
+        self.lock().get(id).map(|s| s.who.clone())
     }
 
     /// Whether `presented` is the session's CSRF token (compared in constant time).
@@ -168,8 +179,9 @@ mod tests {
     #[test]
     fn sessions_and_csrf() {
         let sessions = Sessions::default();
-        let id = sessions.create();
+        let id = sessions.create("ada@example.com");
         assert_eq!(id.len(), 64);
+        assert_eq!(sessions.who(&id).as_deref(), Some("ada@example.com"));
         let csrf = sessions.touch(&id).unwrap();
         assert_ne!(csrf, id);
         assert!(sessions.csrf_matches(&id, &csrf));

@@ -5,6 +5,7 @@
 use super::session::{Flash, MappingDraft, SettingsDraft};
 use maud::{html, Markup, DOCTYPE};
 use provider::integration::{format_time, Check, CheckStatus, OktaSettingsView, Report, SecretState};
+use provider::verify::{Step, StepResult, StepStatus};
 use provider::{MappingChange, MappingsView, TokenStatus};
 use rolemap::{GroupMatcher, Role};
 use secrecy::ExposeSecret;
@@ -15,6 +16,8 @@ use store::outbox::OutboxStatus;
 pub struct OktaPage {
     /// The CSRF token every form carries.
     pub csrf: String,
+    /// Who signed in (an Okta userName, or the bootstrap token).
+    pub signed_in_as: String,
     /// The settings, secrets as set / not set.
     pub settings: OktaSettingsView,
     /// The SCIM connector base URL to paste into Okta.
@@ -35,6 +38,18 @@ pub struct OktaPage {
     pub outbox: Option<OutboxStatus>,
     /// What the last POST left.
     pub flash: Flash,
+    /// "Testing the integration", once started.
+    pub verification: Option<Verification>,
+}
+
+/// The guide's four checks, judged from the audit events since "Start verification".
+pub struct Verification {
+    /// The test user's userName, when one was given.
+    pub user: Option<String>,
+    /// The four steps, in order.
+    pub steps: Vec<StepResult>,
+    /// The address that judges them again.
+    pub refresh: String,
 }
 
 fn layout(title: &str, body: Markup) -> Markup {
@@ -54,21 +69,33 @@ fn layout(title: &str, body: Markup) -> Markup {
 }
 
 /// The sign-in page. `configured`: whether a bootstrap token is set (otherwise the page explains how).
-pub fn login(configured: bool, error: Option<&str>) -> String {
+pub fn login(configured: bool, okta: bool, error: Option<&str>) -> String {
     layout(
         "Sign in",
         html! {
             main.narrow {
                 h1 { "StackFlow admin sign-in" }
+                @if let Some(error) = error {
+                    p.alert.alert-failed role="alert" id="login-error" { (error) }
+                }
+                section aria-labelledby="okta-sign-in" {
+                    h2 id="okta-sign-in" { "Okta" }
+                    @if okta {
+                        p { a.button href=(super::OKTA_SIGN_IN) { "Sign in with Okta" } }
+                        p.hint { "For StackFlow users whose role is super_admin." }
+                    } @else {
+                        p.hint id="okta-not-configured" {
+                            "Sign in with Okta is not available: Okta sign-in is not configured "
+                            "(Okta domain, OIDC client ID and client secret)."
+                        }
+                    }
+                }
                 @if !configured {
                     div.alert.alert-failed role="alert" {
                         p { "The admin pages are disabled." }
                         p { (crate::admin_token::NOT_CONFIGURED) "." }
                     }
                 } @else {
-                    @if let Some(error) = error {
-                        p.alert.alert-failed role="alert" id="login-error" { (error) }
-                    }
                     form method="post" action="/admin/login" {
                         fieldset {
                             legend { "Bootstrap admin token" }
@@ -225,6 +252,23 @@ fn matcher_text(matcher: &GroupMatcher) -> String {
     }
 }
 
+/// The hand-off after an Okta sign-in: moves on to `to` (a path of this page) by a same-site
+/// navigation, so that the new `SameSite=Strict` session cookie is sent.
+pub fn continue_to(to: &str) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="refresh" content=(format!("0;url={to}"));
+                title { "Signed in — StackFlow" }
+            }
+            body { p { "Signed in. " a href=(to) { "Continue to the Integration Hub" } } }
+        }
+    }
+    .into_string()
+}
+
 /// The Okta page.
 pub fn okta_page(p: &OktaPage) -> String {
     layout(
@@ -232,6 +276,7 @@ pub fn okta_page(p: &OktaPage) -> String {
         html! {
             header.top {
                 nav aria-label="Breadcrumb" { "Admin → Integration Hub → " strong { "Okta" } }
+                p.signed-in { "Signed in as " strong id="signed-in-as" { (p.signed_in_as) } }
                 form method="post" action="/admin/logout" { (csrf_field(&p.csrf)) button.link type="submit" { "Sign out" } }
             }
             main {
@@ -241,6 +286,7 @@ pub fn okta_page(p: &OktaPage) -> String {
                 (token_section(p))
                 (mappings_section(p))
                 (doctor_section(p))
+                (verify_section(p))
                 (activity_section(p))
                 @if let Some(outbox) = &p.outbox { (outbox_section(outbox)) }
             }
@@ -534,6 +580,55 @@ fn outbox_section(o: &OutboxStatus) -> Markup {
     }
 }
 
+/// A step's state as text (the mark is decoration: the word says it).
+fn step_state(status: StepStatus) -> (&'static str, &'static str, &'static str) {
+    match status {
+        StepStatus::Passed => ("✓", "passed", "badge badge-ok"),
+        StepStatus::Waiting => ("⏳", "waiting", "badge badge-warning"),
+        StepStatus::Failed => ("✗", "failed", "badge badge-failed"),
+        StepStatus::Skipped => ("–", "skipped", "badge badge-skipped"),
+    }
+}
+
+fn verify_section(p: &OktaPage) -> Markup {
+    html! {
+        section id="verify" aria-labelledby="verify-title" {
+            h2 id="verify-title" { "Testing the integration" }
+            p {
+                "The Okta guide's four checks, judged from the audit log (as " code { "stackflow-admin verify" }
+                " does): start, do each step in Okta, then refresh."
+            }
+            form method="post" action="/admin/integrations/okta/verify" {
+                (csrf_field(&p.csrf))
+                label for="verify-user" { "Test user's userName (optional)" }
+                input type="text" id="verify-user" name="user" autocomplete="off" aria-describedby="verify-user-hint"
+                    value=[p.verification.as_ref().and_then(|v| v.user.as_deref())];
+                p.hint id="verify-user-hint" { "Empty: the first user SCIM creates from now on." }
+                button.primary type="submit" { "Start verification" }
+            }
+            @if let Some(v) = &p.verification {
+                ol.checks id="verify-steps" {
+                    @for r in &v.steps {
+                        @let (mark, state, class) = step_state(r.status);
+                        li.check id={ "verify-step-" (r.step) } data-step=(r.step) data-status=(state) {
+                            span class=(class) { span aria-hidden="true" { (mark) } " " (state) } " "
+                            strong { "Step " (r.step) ": " (r.title) } br;
+                            (r.message)
+                            @if r.status == StepStatus::Waiting {
+                                @if let Some(step) = Step::from_number(r.step) {
+                                    br; span.todo { "To do: " (step.instruction()) }
+                                }
+                            }
+                            @if let Some(fix) = &r.fix { br; span.fix { "Fix: " (fix) } }
+                        }
+                    }
+                }
+                p { a id="verify-refresh" href=(v.refresh) { "Refresh" } " (judges the steps again)" }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,8 +643,10 @@ mod tests {
 
     #[test]
     fn the_login_page_explains_a_missing_token() {
-        assert!(login(false, None).contains("STACKFLOW__ADMIN__BOOTSTRAP_TOKEN"));
-        assert!(!login(false, None).contains("<form"));
-        assert!(login(true, Some("wrong admin token")).contains("wrong admin token"));
+        assert!(login(false, false, None).contains("STACKFLOW__ADMIN__BOOTSTRAP_TOKEN"));
+        assert!(!login(false, false, None).contains("<form"));
+        assert!(login(true, false, Some("wrong admin token")).contains("wrong admin token"));
+        assert!(login(true, false, None).contains("Okta sign-in is not configured"));
+        assert!(login(true, true, None).contains("/auth/okta/login?return_to=/admin/sso"));
     }
 }

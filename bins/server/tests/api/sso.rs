@@ -467,3 +467,88 @@ async fn token_exchange_is_rate_limited_per_client_address() {
     let other = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
     assert_eq!(exchange(&other).await.unwrap().status().as_u16(), 400);
 }
+
+/// Provisions `user_name` (Okta subject `sub`) into the group `group_id`.
+async fn provision(app: &TestApp, user_name: &str, sub: &str, group_id: &str) -> String {
+    let mut body = okta_user(user_name, "Test", "User");
+    body["externalId"] = json!(sub);
+    let id = app.create_user_from(&body).await["id"].as_str().unwrap().to_owned();
+    let add = patch(json!([{ "op": "add", "path": "members", "value": [{ "value": id }] }]));
+    app.patch(&format!("/Groups/{group_id}"), &add).await.expect(200);
+    id
+}
+
+/// `/admin/login`'s "Sign in with Okta" as `sub`, up to the bridge's callback answer.
+async fn hub_sign_in(env: &Env, sub: &str) -> reqwest::Response {
+    let url = env.authorize(sub, "/admin/sso").await;
+    env.app.client.get(url).send().await.unwrap()
+}
+
+fn admin_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("sf_admin_session="))
+}
+
+/// Refused: no session, back to the sign-in page, which says why.
+async fn check_refused(env: &Env, sub: &str) {
+    let res = hub_sign_in(env, sub).await;
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(admin_cookie(&res), None, "no session for a refused user");
+    let to = location(&res);
+    assert_eq!(to, "/admin/login?refused=okta");
+    let res = env.app.client.get(format!("{}{to}", env.app.root)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("Your Okta account is not a StackFlow super_admin"), "{text}");
+}
+
+#[tokio::test]
+async fn super_admins_sign_in_to_the_hub_page_with_okta() {
+    let env = env().await;
+    let app = &env.app;
+    let page = app.client.get(format!("{}/admin/login", app.root)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("href=\"/auth/okta/login?return_to=/admin/sso\""), "{page}");
+    let admins = app.create_group("StackFlow-Admins").await;
+    let admins = admins["id"].as_str().unwrap();
+    let agents = app.create_group("StackFlow-Agents").await;
+    let grace = provision(app, "grace@example.com", "00u1grace", admins).await;
+    provision(app, "alan@example.com", "00u1alan", agents["id"].as_str().unwrap()).await;
+
+    // A super_admin: a new session, handed on to the Hub page by a same-site navigation.
+    let res = hub_sign_in(&env, "00u1grace").await;
+    assert_eq!(res.status().as_u16(), 200);
+    let cookie = admin_cookie(&res).expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(res.headers().get_all("set-cookie").iter().all(|c| !c.to_str().unwrap().starts_with("sf_access_token=")));
+    let hand_off = res.text().await.unwrap();
+    assert!(hand_off.contains("url=/admin/integrations/okta"), "{hand_off}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let res = app.client.get(format!("{}/admin/integrations/okta", app.root)).header("cookie", &session).send().await;
+    let res = res.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("grace@example.com"), "the page shows who signed in");
+    let events = app.provider.recent_activity(50, None).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.action == "admin.signed_in"
+            && e.detail["method"] == "okta"
+            && e.detail["userName"] == "grace@example.com"),
+        "{events:?}"
+    );
+
+    // A forged callback opens nothing.
+    let res = app.client.get(format!("{}/auth/okta/callback?state=forged&code=x", app.root)).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(admin_cookie(&res), None);
+
+    // An agent is refused; so is a super_admin deactivated in Okta.
+    check_refused(&env, "00u1alan").await;
+    let deactivate = patch(json!([{ "op": "replace", "value": { "active": false } }]));
+    app.patch(&format!("/Users/{grace}"), &deactivate).await.expect(200);
+    check_refused(&env, "00u1grace").await;
+}

@@ -3,9 +3,10 @@
 //! write-only secrets, the SCIM token shown once, the mapping preview, Save & Test, and the security
 //! headers.
 
-use crate::helpers::{send, spawn_app, spawn_app_with, Resp, TestApp, ADMIN_TOKEN};
+use crate::helpers::{okta_user, patch, send, spawn_app, spawn_app_with, Resp, TestApp, ADMIN_TOKEN};
 use provider::integration::SecretState;
 use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::json;
 
 const PAGE: &str = "/admin/integrations/okta";
 const API_TOKEN: &str = "00aBcD-web-api-token-that-must-never-be-rendered";
@@ -358,4 +359,75 @@ async fn security_headers_are_on_every_page_and_sign_out_ends_the_session() {
     assert_redirect(&resp, "/admin/login");
     assert!(resp.header("set-cookie").contains("Max-Age=0"));
     assert_redirect(&admin.page().await, "/admin/login");
+}
+
+/// The `<li>` of step `n` in the "Testing the integration" panel.
+fn verify_step(html: &str, n: u8) -> &str {
+    let start = html.find(&format!(r#"id="verify-step-{n}""#)).unwrap_or_else(|| panic!("no step {n}:\n{html}"));
+    let end = html[start..].find("</li>").unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn the_testing_panel_judges_the_guides_checks_from_okta_traffic() {
+    let app = spawn_app().await;
+    let admin = Admin::sign_in(&app).await;
+    let page = admin.page().await.expect(200);
+    assert!(page.text.contains(r#"<h2 id="verify-title">Testing the integration</h2>"#), "{}", page.text);
+    assert!(!page.text.contains("verify-steps"), "not started yet");
+
+    // Without the session's CSRF token the start form is refused.
+    for form in [vec![("user", "ada.web@example.com")], vec![("user", "x"), ("csrf", "0")]] {
+        post(&app, &format!("{PAGE}/verify"), Some(&admin.cookie), &form).await.expect(403);
+    }
+    let before = app.provider.audit_cursor().await.unwrap();
+    let resp = admin.post(&format!("{PAGE}/verify"), &[("user", "")]).await;
+    let location = format!("{PAGE}?verify_from={before}#verify");
+    assert_redirect(&resp, &location);
+    let started = get(&app, &location, Some(&admin.cookie)).await.expect(200);
+    assert_security_headers(&started);
+    for n in 1..=4 {
+        assert!(verify_step(&started.text, n).contains(r#"data-status="#), "{}", started.text);
+    }
+    let step1 = verify_step(&started.text, 1);
+    assert!(step1.contains("waiting") && step1.contains("Assign to People"), "{step1}");
+    assert!(verify_step(&started.text, 4).contains("skipped"), "{}", started.text);
+    assert!(started.text.contains(&format!(r#"href="{}""#, location.replace('&', "&amp;"))), "{}", started.text);
+
+    // Okta: assign the user, push it in StackFlow-Agents, move it to ITSM-Managers, unassign it.
+    let user = "ada.web@example.com";
+    let id = app.create_user_from(&okta_user(user, "Ada", "Web")).await["id"].as_str().unwrap().to_owned();
+    let agents = app.create_group("StackFlow-Agents").await["id"].as_str().unwrap().to_owned();
+    let managers = app.create_group("StackFlow-ITSM-Managers").await["id"].as_str().unwrap().to_owned();
+    let add = patch(json!([{ "op": "add", "path": "members", "value": [{ "value": id }] }]));
+    app.patch(&format!("/Groups/{agents}"), &add).await.expect(200);
+    app.patch(&format!("/Groups/{managers}"), &add).await.expect(200);
+    let remove = patch(json!([{ "op": "remove", "path": format!("members[value eq \"{id}\"]") }]));
+    app.patch(&format!("/Groups/{agents}"), &remove).await.expect(200);
+    let deactivate = patch(json!([{ "op": "replace", "value": { "active": false } }]));
+    app.patch(&format!("/Users/{id}"), &deactivate).await.expect(200);
+
+    // "Refresh" judges again: steps 1, 2 and 4 passed, the sign-in (step 3) still waits.
+    let page = get(&app, &location, Some(&admin.cookie)).await.expect(200);
+    let html = &page.text;
+    let step1 = verify_step(html, 1);
+    assert!(step1.contains(r#"data-status="passed""#) && step1.contains(&format!("{user} created by SCIM")), "{step1}");
+    // As for `stackflow-admin verify`, the first role change after the creation is the group change.
+    let step2 = verify_step(html, 2);
+    assert!(step2.contains(r#"data-status="passed""#) && step2.contains("no role → itsm_agent"), "{step2}");
+    let step3 = verify_step(html, 3);
+    assert!(step3.contains(r#"data-status="waiting""#), "{step3}");
+    assert!(step3.contains("waiting") && step3.contains("/auth/okta/login"), "the instruction: {step3}");
+    assert!(step3.contains("Fix: "), "{step3}");
+    let step4 = verify_step(html, 4);
+    assert!(step4.contains(r#"data-status="passed""#) && step4.contains("deactivated"), "{step4}");
+
+    // A userName given at the start is kept in the address (encoded) and judged for that user only.
+    let resp = admin.post(&format!("{PAGE}/verify"), &[("user", " grace+web@example.com ")]).await;
+    let from = app.provider.audit_cursor().await.unwrap();
+    assert_redirect(&resp, &format!("{PAGE}?verify_from={from}&verify_user=grace%2Bweb%40example.com#verify"));
+    let page = get(&app, resp.header("location"), Some(&admin.cookie)).await.expect(200);
+    assert!(page.text.contains(r#"value="grace+web@example.com""#), "{}", page.text);
+    assert!(verify_step(&page.text, 1).contains(r#"data-status="waiting""#), "{}", page.text);
+    admin.assert_no_secret_seen();
 }
