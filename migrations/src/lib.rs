@@ -7,6 +7,7 @@ mod m20261204_000001_scim;
 mod m20261205_000002_roles;
 mod m20261205_000003_secrets;
 mod m20261205_000004_outbox;
+mod m20261205_000005_user_roles;
 
 pub use m20261205_000002_roles::SEED_RULES;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000002_roles::Migration),
             Box::new(m20261205_000003_secrets::Migration),
             Box::new(m20261205_000004_outbox::Migration),
+            Box::new(m20261205_000005_user_roles::Migration),
         ]
     }
 }

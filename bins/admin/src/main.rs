@@ -2,6 +2,10 @@
 //! configuration as the server (stackflow.toml, `STACKFLOW__*` variables), so both act on the same
 //! instance, and performs the same operations as the admin API.
 
+/// mimalloc, for Rust's and SQLite's allocations alike (see the workspace's Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod mirror;
 mod okta;
 mod roles;

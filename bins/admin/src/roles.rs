@@ -4,6 +4,7 @@
 use clap::Subcommand;
 use provider::{MappingChange, Provider, UserAccount};
 use rolemap::{GroupMatcher, MappingRule, Role};
+use std::io::Write as _;
 use std::process::ExitCode;
 
 /// The actor recorded in the audit log for CLI changes.
@@ -121,9 +122,12 @@ fn print_change(change: &MappingChange, json: bool) -> anyhow::Result<()> {
         (false, action) => println!("mapping {rule} {action}"),
     }
     println!("{} user(s) {verb} role", change.changes.len());
+    // One write per buffer, not per line: a mapping change may list 100,000 users.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for c in &change.changes {
-        println!("  {}: {} → {} ({})", c.user_name, role_name(c.old), role_name(c.new), c.explanation);
+        writeln!(out, "  {}: {} → {} ({})", c.user_name, role_name(c.old), role_name(c.new), c.explanation)?;
     }
+    out.flush()?;
     Ok(())
 }
 

@@ -1,5 +1,9 @@
 //! `stackflow-server`: runs the StackFlow Okta integration service.
 
+/// mimalloc, for Rust's and SQLite's allocations alike (see the workspace's Cargo.toml).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use stackflow_server::config::{Config, LogFormat};

@@ -126,11 +126,20 @@ impl Provider {
         c: &C,
         user_ids: &[String],
         cause: crate::roles::Cause<'_>,
-    ) -> Result<Vec<crate::roles::RoleChange>> {
+    ) -> Result<Vec<crate::UserRoleChange>> {
         let changes = crate::roles::recompute(c, user_ids, cause).await?;
-        let changed: Vec<String> = changes.iter().map(|ch| ch.user.clone()).collect();
-        enqueue_sync(c, self.options.cognito_outbox, &changed).await?;
+        self.mirror_role_changes(c, &changes).await?;
         Ok(changes)
+    }
+
+    /// A "sync user" record for every user whose role changed (mirror on only).
+    pub(crate) async fn mirror_role_changes<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        changes: &[crate::UserRoleChange],
+    ) -> Result<()> {
+        let changed: Vec<String> = changes.iter().map(|ch| ch.user_id.clone()).collect();
+        enqueue_sync(c, self.options.cognito_outbox, &changed).await
     }
 }
 

@@ -10,12 +10,10 @@ use crate::{Error, Provider, Result};
 use rolemap::{BrokenKind, BrokenRule, GroupMatcher, GroupRef, MappingRule, Resolution, Role, RoleMap};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use store::audit::{self, AuditEvent};
 use store::roles::{self as repo, UserRoleState};
 use store::ConnectionTrait;
-
-pub use rolemap::RoleChange;
 
 /// Shown for a user Okta deprovisioned whose account stays usable because Deactivate on Offboard
 /// is off.
@@ -84,30 +82,45 @@ fn distinct_sorted(ids: &[String]) -> Vec<String> {
 /// transaction: loads the map and the users' groups in batched queries, records name → group-id
 /// bindings, stores the roles that changed and appends one `user.role_changed` audit event per
 /// changed user. Returns the changes, by user id.
-pub async fn recompute<C: ConnectionTrait>(c: &C, user_ids: &[String], cause: Cause<'_>) -> Result<Vec<RoleChange>> {
+pub async fn recompute<C: ConnectionTrait>(
+    c: &C,
+    user_ids: &[String],
+    cause: Cause<'_>,
+) -> Result<Vec<UserRoleChange>> {
     let map = record_bindings(c, load_map(c).await?).await?;
     let ids = distinct_sorted(user_ids);
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let states = repo::role_states(c, &ids).await?;
+    let mut states = repo::role_states(c, &ids).await?;
     let mut groups = repo::groups_of(c, &ids).await?;
-    let mut changes = Vec::new();
-    for id in &ids {
-        let Some(state) = states.get(id) else { continue };
-        let resolution = map.resolve(&groups.remove(id).unwrap_or_default());
-        if resolution.role != state.role {
-            changes.push(RoleChange {
-                user: id.clone(),
+    let users = ids.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default())));
+    apply(c, &map, users, cause).await
+}
+
+/// Resolves `users` (each with its stored state and all of its groups) with `map`, stores the roles
+/// that changed and audits each change, in the caller's transaction. Returns the changes, in the
+/// order of `users`.
+pub async fn apply<C: ConnectionTrait>(
+    c: &C,
+    map: &RoleMap,
+    users: impl IntoIterator<Item = (UserRoleState, Vec<GroupRef>)>,
+    cause: Cause<'_>,
+) -> Result<Vec<UserRoleChange>> {
+    let changes: Vec<UserRoleChange> = users
+        .into_iter()
+        .filter_map(|(state, groups)| {
+            let resolution = map.resolve(&groups);
+            (resolution.role != state.role).then(|| UserRoleChange {
+                user_id: state.id,
+                user_name: state.user_name,
                 old: state.role,
                 new: resolution.role,
                 explanation: resolution.explanation(),
-            });
-        }
-    }
-    let user_names: BTreeMap<&str, &str> =
-        states.iter().map(|(id, state)| (id.as_str(), state.user_name.as_str())).collect();
-    persist(c, &changes, &user_names, cause).await?;
+            })
+        })
+        .collect();
+    persist(c, &changes, cause).await?;
     Ok(changes)
 }
 
@@ -118,27 +131,28 @@ pub async fn assign_default_role<C: ConnectionTrait>(
     user_id: &str,
     user_name: &str,
     cause: Cause<'_>,
-) -> Result<Option<RoleChange>> {
+) -> Result<Option<UserRoleChange>> {
     let Some(role) = repo::default_role(c).await? else {
         return Ok(None);
     };
     let explanation = RoleMap::new(Vec::new(), Some(role))?.resolve(&[]).explanation();
-    let change = RoleChange { user: user_id.to_owned(), old: None, new: Some(role), explanation };
-    persist(c, std::slice::from_ref(&change), &BTreeMap::from([(user_id, user_name)]), cause).await?;
+    let change = UserRoleChange {
+        user_id: user_id.to_owned(),
+        user_name: user_name.to_owned(),
+        old: None,
+        new: Some(role),
+        explanation,
+    };
+    persist(c, std::slice::from_ref(&change), cause).await?;
     Ok(Some(change))
 }
 
-/// Stores role changes (one UPDATE per distinct new role rather than one per user) and appends one
-/// `user.role_changed` audit event per change.
-async fn persist<C: ConnectionTrait>(
-    c: &C,
-    changes: &[RoleChange],
-    user_names: &BTreeMap<&str, &str>,
-    cause: Cause<'_>,
-) -> Result<()> {
-    let mut by_role: BTreeMap<Option<Role>, Vec<String>> = BTreeMap::new();
+/// Stores role changes (one UPDATE per distinct new role and few thousand users rather than one
+/// per user) and appends one `user.role_changed` audit event per change.
+async fn persist<C: ConnectionTrait>(c: &C, changes: &[UserRoleChange], cause: Cause<'_>) -> Result<()> {
+    let mut by_role: BTreeMap<Option<Role>, Vec<&str>> = BTreeMap::new();
     for change in changes {
-        by_role.entry(change.new).or_default().push(change.user.clone());
+        by_role.entry(change.new).or_default().push(&change.user_id);
     }
     for (role, users) in &by_role {
         repo::set_role(c, users, *role).await?;
@@ -148,13 +162,13 @@ async fn persist<C: ConnectionTrait>(
         .iter()
         .map(|change| {
             let detail = json!({
-                "userName": user_names.get(change.user.as_str()),
+                "userName": change.user_name,
                 "old": change.old,
                 "new": change.new,
                 "cause": cause.reason,
                 "explanation": change.explanation,
             });
-            AuditEvent::new(now, cause.actor, "user.role_changed", "User", Some(&change.user), detail)
+            AuditEvent::new(now, cause.actor, "user.role_changed", "User", Some(&change.user_id), detail)
         })
         .collect();
     audit::append_many(c, &events).await?;
@@ -267,6 +281,21 @@ pub struct MappingChange {
     pub changes: Vec<UserRoleChange>,
     /// Things the operator should know, e.g. that no pushed group has the name yet.
     pub warnings: Vec<String>,
+}
+
+/// The users whose role changes from `old` to `new` (a dry run): `rolemap::diff` over `members`.
+fn preview(old: &RoleMap, new: &RoleMap, members: &[(UserRoleState, Vec<GroupRef>)]) -> Vec<UserRoleChange> {
+    let names: HashMap<&str, &str> = members.iter().map(|(s, _)| (s.id.as_str(), s.user_name.as_str())).collect();
+    rolemap::diff(old, new, members.iter().map(|(state, groups)| (state.id.clone(), groups)))
+        .into_iter()
+        .map(|change| UserRoleChange {
+            user_name: names.get(change.user.as_str()).map(|n| (*n).to_owned()).unwrap_or_default(),
+            user_id: change.user,
+            old: change.old,
+            new: change.new,
+            explanation: change.explanation,
+        })
+        .collect()
 }
 
 /// Case-insensitive display-name equality, as the engine compares names.
@@ -441,15 +470,15 @@ impl Provider {
             );
         }
         let group_ids: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
-        let affected = repo::members_of(&*txn, &group_ids).await?;
+        let members = repo::members_with_groups(&*txn, &group_ids).await?;
+        let affected = members.len();
 
         if !sync {
             warnings.push("Group Sync is off: stored roles are not recomputed".into());
         }
-        let changes = if dry_run {
-            let mut memberships = repo::groups_of(&*txn, &affected).await?;
-            let users = affected.iter().map(|id| (id.clone(), memberships.remove(id).unwrap_or_default()));
-            rolemap::diff(&old_map, &new_map, users)
+        let (rule, changes) = if dry_run {
+            let changes = preview(&old_map, &new_map, &members);
+            (rule, changes)
         } else {
             let id = rule.id.clone().unwrap_or_default();
             let rule = match &edit {
@@ -465,7 +494,11 @@ impl Provider {
             };
             let reason = format!("role_mapping.{action}");
             let changes = if sync {
-                self.recompute(&*txn, &affected, Cause { actor, reason: &reason }).await?
+                // The stored rules now include the change (and the new rule's id).
+                let map = record_bindings(&*txn, load_map(&*txn).await?).await?;
+                let changes = apply(&*txn, &map, members, Cause { actor, reason: &reason }).await?;
+                self.mirror_role_changes(&*txn, &changes).await?;
+                changes
             } else {
                 Vec::new()
             };
@@ -474,28 +507,14 @@ impl Provider {
                 "matcher": { "kind": kind, "value": value },
                 "role": rule.role,
                 "previousRole": previous_role,
-                "affectedUsers": affected.len(),
+                "affectedUsers": affected,
                 "roleChanges": changes.len(),
             });
             let event = AuditEvent::new(now, actor, &reason, "RoleMapping", rule.id.as_deref(), detail);
             audit::append(&*txn, &event).await?;
-            changes
-        };
-        let changed_ids: Vec<String> = changes.iter().map(|c| c.user.clone()).collect();
-        let states = repo::role_states(&*txn, &changed_ids).await?;
-        if !dry_run {
             txn.commit().await?;
-        }
-        let changes = changes
-            .into_iter()
-            .map(|c| UserRoleChange {
-                user_name: states.get(&c.user).map(|s| s.user_name.clone()).unwrap_or_default(),
-                user_id: c.user,
-                old: c.old,
-                new: c.new,
-                explanation: c.explanation,
-            })
-            .collect();
+            (rule, changes)
+        };
         Ok(MappingChange {
             action,
             rule,

@@ -24,16 +24,16 @@ pub struct RoleChange {
 
 /// Resolves every user under both `old` and `new` and returns only the users
 /// whose role changes, in input order.
-pub fn diff(
+pub fn diff<G: AsRef<[GroupRef]>>(
     old: &RoleMap,
     new: &RoleMap,
-    users: impl IntoIterator<Item = (UserKey, Vec<GroupRef>)>,
+    users: impl IntoIterator<Item = (UserKey, G)>,
 ) -> Vec<RoleChange> {
     users
         .into_iter()
         .filter_map(|(user, groups)| {
-            let before = old.resolve(&groups).role;
-            let after = new.resolve(&groups);
+            let before = old.resolve(groups.as_ref()).role;
+            let after = new.resolve(groups.as_ref());
             (before != after.role).then(|| RoleChange {
                 user,
                 old: before,

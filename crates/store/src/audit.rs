@@ -71,8 +71,9 @@ pub async fn append<C: ConnectionTrait>(c: &C, event: &AuditEvent) -> Result<()>
 /// Appends `events` in order, a few statements for many events (e.g. one role change per user of a
 /// group change).
 pub async fn append_many<C: ConnectionTrait>(c: &C, events: &[AuditEvent]) -> Result<()> {
-    // 7 parameters per row: 100 rows stay well below SQLite's bound-parameter limit.
-    for chunk in events.chunks(100) {
+    // 7 parameters per row: 1,000 rows stay well below SQLite's (32,766) and PostgreSQL's (65,535)
+    // bound-parameter limits, and a mapping change's 100,000 role changes take 100 statements.
+    for chunk in events.chunks(1_000) {
         let rows = chunk.iter().map(|event| audit_events::ActiveModel {
             id: NotSet,
             at: Set(to_micros(event.at)),

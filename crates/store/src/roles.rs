@@ -1,13 +1,14 @@
-//! The role repository: mapping rules (`role_mappings`), each user's effective role (`users.role`),
+//! The role repository: mapping rules (`role_mappings`), each user's effective role (`user_roles`),
 //! the instance-wide default role (a setting) and the group memberships the `rolemap` engine needs,
-//! read in batches (IN lists of at most [`CHUNK`] ids), never one query per user.
+//! read in batches (IN lists of at most [`CHUNK`] ids), never one query per user — or, for every
+//! member of a group ([`members_with_groups`]), selected by the database without an id list.
 
-use crate::entity::{group_members, groups, role_mappings, users};
+use crate::entity::{group_members, groups, role_mappings, user_roles, users};
 use crate::time::to_micros;
 use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use rolemap::{GroupMatcher, GroupRef, MappingRule, Role};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
     RelationTrait,
@@ -17,8 +18,13 @@ use std::collections::{BTreeSet, HashMap};
 /// Settings key of the instance-wide default role (a JSON string such as `"viewer"`, or absent).
 pub const DEFAULT_ROLE_KEY: &str = "rolemap.default_role";
 
-/// Largest IN list per statement: SQLite caps bound parameters per statement.
+/// Largest IN list per read: SQLite caps bound parameters per statement.
 const CHUNK: usize = 500;
+
+/// Users per role write (an upsert binds two parameters per user): a mapping change may rewrite
+/// 100,000 roles, and each statement has a fixed cost. SQLite (3.32+) accepts 32,766 parameters per
+/// statement, PostgreSQL 65,535.
+const WRITE_CHUNK: usize = 5_000;
 
 /// The stored form of a matcher: (`matcher_kind`, `matcher_value`).
 pub fn matcher_to_row(matcher: &GroupMatcher) -> (&'static str, &str) {
@@ -172,7 +178,8 @@ fn state_query() -> sea_orm::Select<users::Entity> {
         .column(users::Column::Id)
         .column(users::Column::UserName)
         .column(users::Column::Active)
-        .column(users::Column::Role)
+        .column(user_roles::Column::Role)
+        .join(JoinType::LeftJoin, users::Relation::Role.def())
 }
 
 /// The role state of each of `user_ids` that exists, by id.
@@ -196,14 +203,32 @@ pub async fn role_state_by_user_name<C: ConnectionTrait>(c: &C, user_name: &str)
     row.map(state_from_row).transpose()
 }
 
-/// Stores `role` as the effective role of every one of `user_ids` (one statement per chunk).
-pub async fn set_role<C: ConnectionTrait>(c: &C, user_ids: &[String], role: Option<Role>) -> Result<()> {
-    for chunk in user_ids.chunks(CHUNK) {
-        users::Entity::update_many()
-            .col_expr(users::Column::Role, Expr::value(role.map(|r| r.as_str().to_owned())))
-            .filter(users::Column::Id.is_in(chunk.iter().cloned()))
-            .exec(c)
-            .await?;
+/// Stores `role` as the effective role of every one of `user_ids` (one statement per
+/// [`WRITE_CHUNK`] users): an upsert into `user_roles`, or for `None` (no role) a delete.
+pub async fn set_role<C: ConnectionTrait>(c: &C, user_ids: &[&str], role: Option<Role>) -> Result<()> {
+    for chunk in user_ids.chunks(WRITE_CHUNK) {
+        match role {
+            Some(role) => {
+                let rows = chunk.iter().map(|id| user_roles::ActiveModel {
+                    user_id: Set((*id).to_owned()),
+                    role: Set(role.as_str().to_owned()),
+                });
+                user_roles::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::column(user_roles::Column::UserId)
+                            .update_column(user_roles::Column::Role)
+                            .to_owned(),
+                    )
+                    .exec_without_returning(c)
+                    .await?;
+            }
+            None => {
+                user_roles::Entity::delete_many()
+                    .filter(user_roles::Column::UserId.is_in(chunk.iter().copied()))
+                    .exec(c)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }
@@ -290,6 +315,61 @@ pub async fn members_of<C: ConnectionTrait>(c: &C, group_ids: &[String]) -> Resu
         out.extend(rows);
     }
     Ok(out.into_iter().collect())
+}
+
+/// `SELECT user_id FROM group_members WHERE group_id IN (group_ids)`.
+fn member_subquery(group_ids: &[String]) -> SelectStatement {
+    Query::select()
+        .column(group_members::Column::UserId)
+        .from(group_members::Entity)
+        .and_where(group_members::Column::GroupId.is_in(group_ids.iter().cloned()))
+        .to_owned()
+}
+
+/// Every member of any of `group_ids` (each user once, by id) with its role state and all of its
+/// groups: what recomputing a whole group's members needs (a mapping change, a rename), in three
+/// queries whatever the group's size — the members are selected by the database, never sent back
+/// to it as a list of ids. Meant for a handful of groups (SQLite caps bound parameters).
+pub async fn members_with_groups<C: ConnectionTrait>(
+    c: &C,
+    group_ids: &[String],
+) -> Result<Vec<(UserRoleState, Vec<GroupRef>)>> {
+    if group_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let states: Vec<StateRow> = state_query()
+        .filter(users::Column::Id.in_subquery(member_subquery(group_ids)))
+        .order_by_asc(users::Column::Id)
+        .into_tuple()
+        .all(c)
+        .await?;
+    let memberships: Vec<(String, String)> = group_members::Entity::find()
+        .select_only()
+        .column(group_members::Column::UserId)
+        .column(group_members::Column::GroupId)
+        .filter(group_members::Column::UserId.in_subquery(member_subquery(group_ids)))
+        .into_tuple()
+        .all(c)
+        .await?;
+    // The members' groups are few (each member is in a handful): read each once, share it.
+    let group_ids: BTreeSet<&str> = memberships.iter().map(|(_, g)| g.as_str()).collect();
+    let group_ids: Vec<String> = group_ids.into_iter().map(str::to_owned).collect();
+    let groups: HashMap<String, GroupRef> =
+        groups_by_id(c, &group_ids).await?.into_iter().map(|g| (g.id.clone(), g)).collect();
+    let mut by_user: HashMap<String, Vec<GroupRef>> = HashMap::with_capacity(states.len());
+    for (user_id, group_id) in memberships {
+        if let Some(group) = groups.get(&group_id) {
+            by_user.entry(user_id).or_default().push(group.clone());
+        }
+    }
+    states
+        .into_iter()
+        .map(|row| {
+            let state = state_from_row(row)?;
+            let groups = by_user.remove(&state.id).unwrap_or_default();
+            Ok((state, groups))
+        })
+        .collect()
 }
 
 /// Every pushed group with its member count, by display name. Reads every group: for operator

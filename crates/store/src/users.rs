@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use scim_core::{GroupRef, ListQuery, Meta, User};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -51,8 +51,6 @@ fn active_model(id: &str, user: &User, version: i64, created: DateTime<Utc>, now
         version: Set(version),
         created_at: Set(to_micros(created)),
         updated_at: Set(to_micros(now)),
-        // Only the role engine writes the role (`crate::roles::set_role`): a SCIM write leaves it.
-        role: NotSet,
     }
 }
 

@@ -9,4 +9,5 @@ pub mod scim_tokens;
 pub mod secrets;
 pub mod settings;
 pub mod user_emails;
+pub mod user_roles;
 pub mod users;

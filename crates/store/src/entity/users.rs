@@ -19,14 +19,15 @@ pub struct Model {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
-    /// The effective StackFlow role (`rolemap::Role` name); `None` = no role (or not computed yet).
-    pub role: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
     #[sea_orm(has_many = "super::group_members::Entity")]
     Memberships,
+    /// The effective role (see `user_roles`).
+    #[sea_orm(has_one = "super::user_roles::Entity")]
+    Role,
 }
 
 impl Related<super::group_members::Entity> for Entity {

@@ -16,13 +16,19 @@ pub const BASE: &str = "https://stackflow.test/scim/v2";
 /// A migrated store: in-memory SQLite, or, when [`DATABASE_URL_VAR`] is set, a fresh PostgreSQL
 /// database created for this test alone. Panics (never skips) when that server cannot be used.
 pub async fn test_store() -> Store {
-    let url = match std::env::var(DATABASE_URL_VAR) {
-        Ok(url) if !url.trim().is_empty() => fresh_postgres_database(url.trim()).await,
-        _ => "sqlite::memory:".to_owned(),
-    };
+    let url = test_database_url().await;
     Store::connect(&url, &DbOptions::default())
         .await
         .unwrap_or_else(|e| panic!("cannot open the test store at {url}: {e}"))
+}
+
+/// An empty database for one test: `sqlite::memory:`, or, when [`DATABASE_URL_VAR`] is set, a fresh
+/// PostgreSQL database. Panics (never skips) when that server cannot be used.
+pub async fn test_database_url() -> String {
+    match std::env::var(DATABASE_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => fresh_postgres_database(url.trim()).await,
+        _ => "sqlite::memory:".to_owned(),
+    }
 }
 
 /// Creates `sf_store_<uuid>` on the server `admin_url` points at and returns its URL.
