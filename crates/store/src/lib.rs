@@ -54,9 +54,11 @@ pub enum Error {
     /// The database URL or options are unusable.
     #[error("database configuration: {0}")]
     Config(String),
-    /// Any other database failure.
+    /// Any other database failure. Its text already carries the driver's chain of causes, so the
+    /// `DbErr` is not also reported as this error's `source()` (a `{:#}` print would repeat each
+    /// cause several times).
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
     /// A secret name outside the allowed shape (lowercase `[a-z0-9/-]` segments separated by `/`).
     #[error("invalid secret name '{name}': {reason}")]
     SecretName {
@@ -92,6 +94,12 @@ pub enum Error {
     },
 }
 
+impl From<DbErr> for Error {
+    fn from(e: DbErr) -> Self {
+        Error::Db(e)
+    }
+}
+
 /// `pub type Result<T>` of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -109,5 +117,20 @@ pub(crate) fn conflict_on_unique(err: DbErr, message: impl FnOnce() -> String) -
     match err.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::Conflict(message()),
         _ => Error::Db(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// anyhow's `{:#}` prints an error and each `source()`: a database error names its causes once.
+    #[test]
+    fn database_errors_name_their_causes_once() {
+        let err = Error::from(DbErr::Custom("table user_roles already exists".into()));
+        assert!(std::error::Error::source(&err).is_none());
+        let text = err.to_string();
+        assert_eq!(text.matches("table user_roles already exists").count(), 1, "{text}");
+        assert!(text.starts_with("database error: "), "{text}");
     }
 }
