@@ -37,3 +37,7 @@ bench base token n="10000":
 # Fuzz the filter and PATCH parsers longer than the test suite does.
 fuzz cases="20000":
     PROPTEST_CASES={{cases}} cargo test --release -p scim-core -- filter::tests patching_never_panics
+
+# +100-member PATCHes of a mapped group (each changes 100 roles) against a running server: just bench-mapped-patch 8080 TOKEN
+bench-mapped-patch port token n="100000":
+    python3 tests/bench/mapped_group_patch.py {{port}} {{token}} {{n}}
