@@ -147,8 +147,8 @@ pub async fn assign_default_role<C: ConnectionTrait>(
     Ok(Some(change))
 }
 
-/// Stores role changes (one UPDATE per distinct new role and few thousand users rather than one
-/// per user) and appends one `user.role_changed` audit event per change.
+/// Stores role changes (one statement per distinct new role and 5,000 users, never one per user)
+/// and appends one `user.role_changed` audit event per change.
 async fn persist<C: ConnectionTrait>(c: &C, changes: &[UserRoleChange], cause: Cause<'_>) -> Result<()> {
     let mut by_role: BTreeMap<Option<Role>, Vec<&str>> = BTreeMap::new();
     for change in changes {
