@@ -202,7 +202,7 @@ impl Provider {
                 }
             }
             require_users(&*txn, &to_check).await?;
-            let mut delta = apply_member_ops(&*txn, id, &ops, sync).await?;
+            let delta = apply_member_ops(&*txn, id, &ops, sync).await?;
             let changed = changed_attributes(&current.group.attributes, &group.attributes);
             let stored = groups::update(&*txn, &current, &group, now).await?;
             let detail = json!({
@@ -218,12 +218,14 @@ impl Provider {
             // keeps a big unmapped group's PATCH at the cost of its membership rows.
             let refs = [group_ref(id, &current.group), group_ref(id, &group)];
             if sync && crate::roles::any_mapped(&*txn, &refs).await? {
+                let cause = Cause { actor: SCIM_ACTOR, reason: action };
                 // A new name or externalId can change which rule matches the group: every member
-                // is affected.
+                // is affected, and so are the members this request removed.
                 if current.group.display_name != group.display_name || current.group.external_id != group.external_id {
-                    delta.touched.extend(groups::member_ids(&*txn, id).await?);
+                    self.recompute_group(&*txn, id, &delta.touched, cause).await?;
+                } else {
+                    self.recompute(&*txn, &delta.touched, cause).await?;
                 }
-                self.recompute(&*txn, &delta.touched, Cause { actor: SCIM_ACTOR, reason: action }).await?;
             }
             let members = if with_members { Some(groups::members(&*txn, id).await?) } else { None };
             txn.commit().await?;

@@ -132,6 +132,19 @@ impl Provider {
         Ok(changes)
     }
 
+    /// `roles::recompute_group` plus a "sync user" record for every user whose role changed.
+    pub(crate) async fn recompute_group<C: ConnectionTrait>(
+        &self,
+        c: &C,
+        group_id: &str,
+        others: &[String],
+        cause: crate::roles::Cause<'_>,
+    ) -> Result<Vec<crate::UserRoleChange>> {
+        let changes = crate::roles::recompute_group(c, group_id, others, cause).await?;
+        self.mirror_role_changes(c, &changes).await?;
+        Ok(changes)
+    }
+
     /// A "sync user" record for every user whose role changed (mirror on only).
     pub(crate) async fn mirror_role_changes<C: ConnectionTrait>(
         &self,

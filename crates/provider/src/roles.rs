@@ -10,7 +10,7 @@ use crate::{Error, Provider, Result};
 use rolemap::{BrokenKind, BrokenRule, GroupMatcher, GroupRef, MappingRule, Resolution, Role, RoleMap};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use store::audit::{self, AuditEvent};
 use store::roles::{self as repo, UserRoleState};
 use store::ConnectionTrait;
@@ -96,6 +96,28 @@ pub async fn recompute<C: ConnectionTrait>(
     let mut groups = repo::groups_of(c, &ids).await?;
     let users = ids.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default())));
     apply(c, &map, users, cause).await
+}
+
+/// Recomputes every member of `group_id` and the users `others` (e.g. members a request just
+/// removed), as [`recompute`] does: for a change that affects a whole group, such as a rename. The
+/// members are read with `store::roles::members_with_groups`, not sent to the database as a list of
+/// (possibly 100,000) ids.
+pub async fn recompute_group<C: ConnectionTrait>(
+    c: &C,
+    group_id: &str,
+    others: &[String],
+    cause: Cause<'_>,
+) -> Result<Vec<UserRoleChange>> {
+    let map = record_bindings(c, load_map(c).await?).await?;
+    let members = repo::members_with_groups(c, &[group_id.to_owned()]).await?;
+    let rest: Vec<String> = {
+        let seen: HashSet<&str> = members.iter().map(|(state, _)| state.id.as_str()).collect();
+        distinct_sorted(others).into_iter().filter(|id| !seen.contains(id.as_str())).collect()
+    };
+    let mut states = repo::role_states(c, &rest).await?;
+    let mut groups = repo::groups_of(c, &rest).await?;
+    let rest = rest.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default())));
+    apply(c, &map, members.into_iter().chain(rest), cause).await
 }
 
 /// Resolves `users` (each with its stored state and all of its groups) with `map`, stores the roles

@@ -237,6 +237,39 @@ async fn a_user_without_active_can_be_grouped() {
 }
 
 #[tokio::test]
+async fn a_rename_with_member_changes_recomputes_members_and_the_removed() {
+    let app = spawn_app().await;
+    let (ada, bob, cy) = (
+        user_id(&app, "ada@example.com").await,
+        user_id(&app, "bob@example.com").await,
+        user_id(&app, "cy@example.com").await,
+    );
+    let finance = push_group(&app, "Finance", &[&ada, &bob]).await;
+    check("unmapped", role(&app, "bob@example.com").await, None);
+
+    // One PATCH: renamed into a mapping, ada removed, cy added.
+    let body = patch(json!([
+        { "op": "replace", "path": "displayName", "value": "StackFlow-Viewers" },
+        { "op": "remove", "path": format!("members[value eq \"{ada}\"]") },
+        { "op": "add", "path": "members", "value": [{ "value": cy }] },
+    ]));
+    app.patch(&format!("/Groups/{finance}"), &body).await.scim(200);
+    check("kept member", role(&app, "bob@example.com").await, Some(Role::Viewer));
+    check("added member", role(&app, "cy@example.com").await, Some(Role::Viewer));
+    check("removed member", role(&app, "ada@example.com").await, None);
+
+    // Renamed away (the rule follows the group by id) while bob leaves: bob loses the role, cy keeps it.
+    let body = patch(json!([
+        { "op": "replace", "path": "displayName", "value": "Finance" },
+        { "op": "remove", "path": format!("members[value eq \"{bob}\"]") },
+    ]));
+    app.patch(&format!("/Groups/{finance}"), &body).await.scim(200);
+    check("removed while renamed", role(&app, "bob@example.com").await, None);
+    check("member after the rename", role(&app, "cy@example.com").await, Some(Role::Viewer));
+    check("one change each", (role_events(&app, &bob).await, role_events(&app, &cy).await), (2, 1));
+}
+
+#[tokio::test]
 async fn unmapped_groups_bear_on_roles_once_renamed_into_a_mapping() {
     let app = spawn_app().await;
     let ada = user_id(&app, "ada@example.com").await;
