@@ -374,16 +374,7 @@ impl Provider {
     async fn mapping_findings(&self) -> Result<Vec<Check>> {
         let conn = self.store.conn();
         let unmapped = self.unmapped_groups().await?;
-        let all_groups: Vec<String> =
-            store::roles::all_groups_with_counts(conn).await?.into_iter().map(|(g, _)| g.id).collect();
-        let members = store::roles::members_of(conn, &all_groups).await?;
-        let mut roleless: Vec<String> = store::roles::role_states(conn, &members)
-            .await?
-            .into_values()
-            .filter(|u| u.role.is_none())
-            .map(|u| u.user_name)
-            .collect();
-        roleless.sort();
+        let roleless = store::roles::roleless_members(conn).await?;
         let mut findings = Vec::new();
         if !unmapped.is_empty() || !roleless.is_empty() {
             let names: Vec<&str> = unmapped.iter().map(|u| u.group.display_name.as_str()).collect();

@@ -300,21 +300,22 @@ pub async fn groups_by_id<C: ConnectionTrait>(c: &C, ids: &[String]) -> Result<V
     Ok(out)
 }
 
-/// The distinct ids of the users who are members of any of `group_ids`, sorted.
-pub async fn members_of<C: ConnectionTrait>(c: &C, group_ids: &[String]) -> Result<Vec<String>> {
-    let mut out = BTreeSet::new();
-    for chunk in group_ids.chunks(CHUNK) {
-        let rows: Vec<String> = group_members::Entity::find()
-            .select_only()
-            .column(group_members::Column::UserId)
-            .filter(group_members::Column::GroupId.is_in(chunk.iter().cloned()))
-            .distinct()
-            .into_tuple()
-            .all(c)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out.into_iter().collect())
+/// The userNames, sorted (by code point), of the users who are members of some group yet have no role (the doctor's
+/// "Role not assigned correctly" case): one query, whatever the number of users.
+pub async fn roleless_members<C: ConnectionTrait>(c: &C) -> Result<Vec<String>> {
+    let in_a_group = Query::select().column(group_members::Column::UserId).from(group_members::Entity).to_owned();
+    let with_a_role = Query::select().column(user_roles::Column::UserId).from(user_roles::Entity).to_owned();
+    let mut names: Vec<String> = users::Entity::find()
+        .select_only()
+        .column(users::Column::UserName)
+        .filter(users::Column::Id.in_subquery(in_a_group))
+        .filter(users::Column::Id.not_in_subquery(with_a_role))
+        .into_tuple()
+        .all(c)
+        .await?;
+    // Sorted here, not by the database: PostgreSQL's collation may order text differently.
+    names.sort();
+    Ok(names)
 }
 
 /// `SELECT user_id FROM group_members WHERE group_id IN (group_ids)`.

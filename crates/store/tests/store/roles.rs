@@ -1,5 +1,6 @@
 //! The role repository's storage of effective roles (`user_roles`): set, changed, cleared, gone
-//! with the user; a group's members read with their roles and all of their groups; and the
+//! with the user; a group's members read with their roles and all of their groups; the members
+//! with no role; and the
 //! migration that moved roles out of `users`.
 
 use crate::helpers::{at, group, members, new_id, test_database_url, test_store, user};
@@ -104,6 +105,12 @@ async fn a_groups_members_are_read_with_their_roles_and_all_their_groups() {
     want.push((state(2, "cy", None), vec![admins_ref.clone()]));
     want.sort_by(|a, b| a.0.id.cmp(&b.0.id));
     assert_eq!(read(vec![agents.clone(), admins.clone()]).await, want, "a member of both groups appears once");
+
+    assert_eq!(
+        roles::roleless_members(c).await.unwrap(),
+        ["bob", "cy"],
+        "in a group without a role (ada has one, dee is in no group)"
+    );
 
     assert!(read(vec![empty]).await.is_empty(), "an empty group has no members");
     assert!(read(vec![new_id()]).await.is_empty(), "an unknown group has no members");
