@@ -92,10 +92,16 @@ pub async fn recompute<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut states = repo::role_states(c, &ids).await?;
-    let mut groups = repo::groups_of(c, &ids).await?;
-    let users = ids.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default())));
+    let users = states_with_groups(c, &ids).await?;
     apply(c, &map, users, cause).await
+}
+
+/// The stored state and all groups of each of `ids` that exists, in the order of `ids` (batched
+/// IN lists: for a known, modest set of users).
+async fn states_with_groups<C: ConnectionTrait>(c: &C, ids: &[String]) -> Result<Vec<(UserRoleState, Vec<GroupRef>)>> {
+    let mut states = repo::role_states(c, ids).await?;
+    let mut groups = repo::groups_of(c, ids).await?;
+    Ok(ids.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default()))).collect())
 }
 
 /// Recomputes every member of `group_id` and the users `others` (e.g. members a request just
@@ -114,9 +120,7 @@ pub async fn recompute_group<C: ConnectionTrait>(
         let seen: HashSet<&str> = members.iter().map(|(state, _)| state.id.as_str()).collect();
         distinct_sorted(others).into_iter().filter(|id| !seen.contains(id.as_str())).collect()
     };
-    let mut states = repo::role_states(c, &rest).await?;
-    let mut groups = repo::groups_of(c, &rest).await?;
-    let rest = rest.iter().filter_map(|id| Some((states.remove(id)?, groups.remove(id).unwrap_or_default())));
+    let rest = states_with_groups(c, &rest).await?;
     apply(c, &map, members.into_iter().chain(rest), cause).await
 }
 
